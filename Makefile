@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make                  build driver/vchan.ko for the running kernel (or KDIR=...)
+# make KVER=6.12        build driver/vchan.ko for an installed Debian kernel
+# make check            the test command: deps, build, lint, VM tests on 6.1 and 6.12
+# make lint             checkpatch --strict, sparse (C=2) and W=1 on both kernels
+# make selftests        build the kselftests on the host
+# make deps             install the Debian packages the project needs (root)
+
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+KERNELS := 6.1 6.12
+
+# Short names of the Debian kernels -> their installed release.
+kver_of = $(patsubst /lib/modules/%/build,%,$(firstword $(wildcard \
+	$(if $(filter 6.1,$(1)),/lib/modules/6.1.*-amd64/build,\
+	$(if $(filter 6.12,$(1)),/lib/modules/6.12.*-amd64/build,\
+	/lib/modules/$(1)/build)))))
+kdir_of = /lib/modules/$(call kver_of,$(1))/build
+
+ifdef KVER
+KDIR ?= $(call kdir_of,$(KVER))
+else
+KDIR ?= /lib/modules/$(shell uname -r)/build
+endif
+
+DRIVER_SRC := $(wildcard $(TOP)/driver/*.c $(TOP)/driver/*.h) $(TOP)/driver/Kbuild
+KSRC := $(BUILD)/ksrc
+
+.PHONY: all module modules clean lint checkpatch sparse selftests check deps ksrc FORCE
+
+all: module
+
+module:
+	@test -d "$(KDIR)" || { echo "no kernel headers at $(KDIR): install them, or use KVER=6.1 / KVER=6.12 or KDIR=..." >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+# Out-of-tree builds for each Debian kernel, each in its own directory of
+# links to the sources so that they never share objects:
+# build/kmod/<kernel>/driver/vchan.ko
+kmod_dir = $(BUILD)/$(2)/$(1)
+define kmod_tree
+	@mkdir -p $(1)/driver
+	@ln -sfn $(TOP)/uapi $(1)/uapi
+	@ln -sf $(TOP)/Kbuild $(1)/Kbuild
+	@for f in $(DRIVER_SRC); do ln -sf $$f $(1)/driver/; done
+endef
+
+modules: $(foreach k,$(KERNELS),kmod-$(k))
+
+kmod-%: FORCE
+	$(call kmod_tree,$(call kmod_dir,$*,kmod))
+	$(MAKE) -C $(call kdir_of,$*) M=$(call kmod_dir,$*,kmod) modules
+
+# Lint lane: sparse and W=1 in a separate tree so every object is rebuilt
+# with the checks on; any diagnostic fails.
+lint: checkpatch $(foreach k,$(KERNELS),sparse-$(k))
+
+sparse-%: FORCE
+	$(call kmod_tree,$(call kmod_dir,$*,lint))
+	@rm -f $(call kmod_dir,$*,lint)/driver/*.o
+	$(MAKE) -C $(call kdir_of,$*) M=$(call kmod_dir,$*,lint) C=2 W=1 modules 2>&1 | tee $(call kmod_dir,$*,lint)/lint.log
+	@! grep -E 'warning:|error:' $(call kmod_dir,$*,lint)/lint.log
+
+checkpatch: ksrc
+	perl $(KSRC)/scripts/checkpatch.pl --strict --no-tree --show-types --terse \
+		-f $(wildcard driver/*.c driver/*.h) uapi/linux/vchan.h | tee $(BUILD)/checkpatch.log
+	@! grep -E '(ERROR|WARNING|CHECK):' $(BUILD)/checkpatch.log
+
+# kselftest_harness.h and checkpatch.pl come from Debian's linux-source-6.12.
+KSRC_MEMBERS := tools/testing/selftests/kselftest_harness.h tools/testing/selftests/kselftest.h \
+	scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch
+ksrc: $(KSRC)/.stamp
+$(KSRC)/.stamp: /usr/src/linux-source-6.12.tar.xz
+	@rm -rf $(KSRC) && mkdir -p $(KSRC)
+	tar -xJf $< -C $(KSRC) --strip-components=1 $(addprefix linux-source-6.12/,$(KSRC_MEMBERS))
+	@touch $@
+
+selftests: ksrc
+	$(MAKE) -C selftests KSFT_INC=$(KSRC)/tools/testing/selftests
+
+deps:
+	scripts/deps.sh
+
+check:
+	scripts/check.sh
+
+clean:
+	rm -rf $(BUILD)
+	-$(MAKE) -C selftests clean
+	rm -rf driver/*.o driver/*.ko driver/*.mod* driver/.*.cmd driver/modules.order \
+		.*.cmd Module.symvers modules.order .tmp_versions
+
+FORCE:

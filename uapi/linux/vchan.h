@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * vchan: Remote Desktop virtual channels as character devices.
+ *
+ * Nodes
+ *   /dev/vchan/control          opened by the RDP server daemon (root:root 0600
+ *                               unless the module parameters control_gid and
+ *                               control_mode say otherwise).
+ *   /dev/vchan/<session>/<name> the SESSION END of a channel, opened by programs
+ *                               in that session; owner, group and mode are the
+ *                               ones given at creation.
+ *
+ * VCHAN_IOC_CREATE on the control fd creates a channel and returns a new file
+ * descriptor (close-on-exec) as the ioctl's return value: the CLIENT END,
+ * which the daemon relays to the remote RDP client.  The channel lives as long
+ * as the client end is open: when it is closed the node disappears at once; a
+ * session end that is still open reads what was queued to it, then 0 (EOF);
+ * its writes fail with EPIPE (no SIGPIPE) and poll reports EPOLLHUP.
+ *
+ * Closing the session end leaves the channel in place: what it wrote stays
+ * readable at the client end, and another program may open the node.  While
+ * no session end is open after one has been open, the client end sees
+ * EPOLLHUP in poll and reads return 0 once the queue is empty; the next open
+ * of the node clears that.  Data the client end writes while no session end is
+ * open is kept for the next opener.  Only one session end may be open at a
+ * time (EBUSY) unless the channel was created with VCHAN_F_SHARED.
+ *
+ * Data path
+ *   Every write() is one message of 0..VCHAN_MSG_MAX bytes (EMSGSIZE beyond),
+ *   delivered whole and in order; messages of concurrent writers never
+ *   interleave.  A message larger than the free ring space streams through the
+ *   ring: a blocking write returns once the whole message is in the ring.  If
+ *   a signal arrives before the reader has consumed any byte of the message,
+ *   the write returns EINTR (or restarts, with SA_RESTART) and nothing of it is
+ *   delivered; once the reader has begun consuming it, the write completes:
+ *   the rest of the message is copied into a kernel buffer and delivered from
+ *   there, and write() returns the full length.
+ *
+ *   A non-blocking write (O_NONBLOCK) fails with EAGAIN while another message
+ *   is being written in that direction or when fewer than
+ *   VCHAN_MSG_OVERHEAD bytes of the ring are free; otherwise it succeeds at
+ *   once: what does not fit in the ring is kept in a kernel buffer (charged
+ *   to the writer's memory cgroup) until the reader makes room.  EPOLLOUT
+ *   means exactly that a non-blocking write would be accepted.
+ *
+ *   Ring space is used by the payload plus VCHAN_MSG_OVERHEAD bytes per
+ *   message.
+ *
+ *   Plain read() returns bytes of at most one message; what does not fit in
+ *   the buffer stays for the next read.  A read may return part of a message
+ *   that is still streaming in; FIONREAD gives the bytes left in the current
+ *   message (0 when no message is queued).  Plain reads skip zero-length
+ *   messages.  EPOLLIN means the ring holds something, which may be only
+ *   zero-length messages: a plain non-blocking read then fails with EAGAIN.
+ *
+ *   In PDU read mode (VCHAN_IOC_SET_READ_MODE) every read returns a
+ *   struct vchan_pdu_header followed by at most 'chunk' payload bytes of one
+ *   message: 'length' is the total length of the message, 'flags' has
+ *   VCHAN_PDU_FIRST on its first chunk and VCHAN_PDU_LAST on its last (both
+ *   on a message that fits one chunk, and on a zero-length message).  This is
+ *   Microsoft's CHANNEL_PDU_HEADER framing.  A buffer shorter than the header
+ *   fails with EMSGSIZE and consumes nothing.
+ *
+ * Channel ioctls (either end)
+ *   VCHAN_IOC_INFO           struct vchan_info: names, counters, open counts.
+ *   VCHAN_IOC_PURGE          drops what is queued in the directions given
+ *                            (VCHAN_PURGE_*; EINVAL for 0 or unknown bits).
+ *                            A message is never cut: the rest of a message a
+ *                            reader has begun, and a message still being
+ *                            written, stay and are delivered whole.
+ *   VCHAN_IOC_SET_READ_MODE  per open file: VCHAN_READ_STREAM or
+ *                            VCHAN_READ_PDU with 'chunk' 1..VCHAN_MSG_MAX
+ *                            (0 means 1600); EINVAL otherwise.
+ *   VCHAN_IOC_GET_READ_MODE  the current mode and chunk.
+ *   FIONREAD                 int: bytes left in the message at the head of
+ *                            the file's read direction.
+ *
+ * Errors of VCHAN_IOC_CREATE
+ *   EINVAL  a reserved field or unknown flag set; bad name (static channels:
+ *           1..VCHAN_STATIC_NAME_MAX characters, VCHAN_F_DYNAMIC channels up to
+ *           VCHAN_NAME_MAX, characters [A-Za-z0-9_.-], not "." nor "..", NUL
+ *           terminated within name[]); a ring size that is not 0 nor a power of
+ *           two in VCHAN_RING_MIN..max_ring; a mode with bits outside 0777; a
+ *           uid or gid with no mapping in the caller's user namespace.
+ *   EEXIST  a channel with that session and name exists.
+ *   ENOSPC  max_channels channels exist.
+ *   ENOMEM  the rings could not be allocated (they are charged to the
+ *           creator's memory cgroup).
+ *   EFAULT  bad pointer.
+ */
+#ifndef _UAPI_LINUX_VCHAN_H
+#define _UAPI_LINUX_VCHAN_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define VCHAN_STATIC_NAME_MAX	7	/* CHANNEL_NAME_LEN */
+#define VCHAN_NAME_MAX		255	/* names created with VCHAN_F_DYNAMIC */
+#define VCHAN_MSG_MAX		(16U << 20)	/* largest message, bytes */
+#define VCHAN_RING_MIN		4096U	/* smallest ring, bytes */
+#define VCHAN_MSG_OVERHEAD	4U	/* ring bytes used per message besides payload */
+#define VCHAN_PDU_CHUNK_DEFAULT	1600U	/* CHANNEL_CHUNK_LENGTH */
+
+/* struct vchan_create.flags */
+#define VCHAN_F_SHARED		0x1	/* several session ends may be open */
+#define VCHAN_F_DYNAMIC		0x2	/* a dynamic channel: long names */
+#define VCHAN_F_ALL		(VCHAN_F_SHARED | VCHAN_F_DYNAMIC)
+
+struct vchan_create {
+	__u32 session;		/* session id, any value */
+	__u32 flags;		/* VCHAN_F_* */
+	__u32 ring_to_client;	/* bytes; 0: the default_ring module parameter */
+	__u32 ring_to_session;	/* bytes; 0: the default_ring module parameter */
+	__u32 uid;		/* owner of the session node */
+	__u32 gid;		/* group of the session node */
+	__u32 mode;		/* permission bits of the node; 0: 0600 */
+	__u32 reserved0;	/* must be 0 */
+	__u64 reserved[4];	/* must be 0 */
+	char name[VCHAN_NAME_MAX + 1];	/* NUL terminated */
+};
+
+/* Counters of one direction, in struct vchan_info. */
+struct vchan_dir_info {
+	__u32 ring_size;	/* bytes */
+	__u32 reserved;
+	__u64 queued_bytes;	/* payload bytes accepted and not yet read */
+	__u64 queued_msgs;	/* messages accepted and not yet wholly read */
+	__u64 total_bytes;	/* payload bytes of every message accepted */
+	__u64 total_msgs;	/* messages accepted */
+};
+
+struct vchan_info {
+	__u32 session;
+	__u32 flags;		/* VCHAN_F_* as created */
+	__u32 uid;		/* of the node, in the caller's user namespace */
+	__u32 gid;
+	__u32 mode;
+	__u32 session_open;	/* session ends open now */
+	__u64 session_opens;	/* opens of the session end so far */
+	__u64 session_closes;	/* last closes of a session end (hang-ups) */
+	struct vchan_dir_info to_client;	/* written by the session end */
+	struct vchan_dir_info to_session;	/* written by the client end */
+	__u64 reserved[4];
+	char name[VCHAN_NAME_MAX + 1];
+};
+
+/* VCHAN_IOC_PURGE argument: which directions to empty (either end may ask). */
+#define VCHAN_PURGE_TO_CLIENT	0x1
+#define VCHAN_PURGE_TO_SESSION	0x2
+
+/* Read modes of one open file. */
+#define VCHAN_READ_STREAM	0	/* plain read(): payload bytes */
+#define VCHAN_READ_PDU		1	/* vchan_pdu_header + chunk per read */
+
+struct vchan_read_mode {
+	__u32 mode;		/* VCHAN_READ_* */
+	__u32 chunk;		/* PDU payload bytes per read; 0: 1600 */
+};
+
+/* Header of every read in VCHAN_READ_PDU mode: Microsoft's CHANNEL_PDU_HEADER. */
+struct vchan_pdu_header {
+	__u32 length;		/* total length of the message */
+	__u32 flags;		/* VCHAN_PDU_* */
+};
+
+#define VCHAN_PDU_FIRST		0x1
+#define VCHAN_PDU_LAST		0x2
+
+#define VCHAN_IOC_MAGIC		0xB8
+
+/* On /dev/vchan/control; returns the client-end fd. */
+#define VCHAN_IOC_CREATE	_IOW(VCHAN_IOC_MAGIC, 0x40, struct vchan_create)
+/* On either end of a channel. */
+#define VCHAN_IOC_INFO		_IOR(VCHAN_IOC_MAGIC, 0x41, struct vchan_info)
+#define VCHAN_IOC_PURGE		_IOW(VCHAN_IOC_MAGIC, 0x42, __u32)
+#define VCHAN_IOC_SET_READ_MODE	_IOW(VCHAN_IOC_MAGIC, 0x43, struct vchan_read_mode)
+#define VCHAN_IOC_GET_READ_MODE	_IOR(VCHAN_IOC_MAGIC, 0x44, struct vchan_read_mode)
+
+#endif /* _UAPI_LINUX_VCHAN_H */

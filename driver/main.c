@@ -302,9 +302,10 @@ static int vchan_open(struct inode *inode, struct file *file)
 	int ret;
 
 	if (iminor(inode) == 0) {
-		replace_fops(file, &vchan_control_fops);
+		replace_fops(file, fops_get(&vchan_control_fops));
 		return nonseekable_open(inode, file);
 	}
+	replace_fops(file, fops_get(&vchan_fops));
 	ret = vchan_session_open(inode, file);
 	if (!ret)
 		file->f_mode |= FMODE_NOWAIT;

@@ -14,22 +14,19 @@
 #include "compat.h"
 #include "vchan_priv.h"
 
+/* Offsets are ignored: a channel is a stream of messages. */
 static ssize_t vchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct vchan_end *end = iocb->ki_filp->private_data;
-	bool nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
-			(iocb->ki_flags & IOCB_NOWAIT);
 
-	return vchan_dir_read(end->rx, to, READ_ONCE(end->pdu_chunk), nonblock);
+	return vchan_dir_read(end->rx, iocb, to, READ_ONCE(end->pdu_chunk));
 }
 
 static ssize_t vchan_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct vchan_end *end = iocb->ki_filp->private_data;
-	bool nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
-			(iocb->ki_flags & IOCB_NOWAIT);
 
-	return vchan_dir_write(end->tx, from, nonblock);
+	return vchan_dir_write(end->tx, iocb, from);
 }
 
 static __poll_t vchan_poll(struct file *file, poll_table *wait)
@@ -159,6 +156,7 @@ const struct file_operations vchan_fops = {
 	.owner		= THIS_MODULE,
 	.read_iter	= vchan_read_iter,
 	.write_iter	= vchan_write_iter,
+	.open		= vchan_session_open,
 	.poll		= vchan_poll,
 	.unlocked_ioctl	= vchan_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
@@ -198,7 +196,9 @@ int vchan_session_open(struct inode *inode, struct file *file)
 	end->rx = &chan->to_session;
 	end->tx = &chan->to_client;
 	file->private_data = end;
-	return stream_open(inode, file);
+	stream_open(inode, file);
+	file->f_mode |= FMODE_NOWAIT;
+	return 0;
 }
 
 /* The node: /dev/vchan/<session>/<name>, with the owner and mode asked for. */

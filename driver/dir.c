@@ -1,17 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One direction of a channel: a ring of length-prefixed messages.
+ * One direction of a channel.
  *
- * The writer appends a 4-byte length and then the payload, as much as fits;
- * a message larger than the free space streams through the ring while the
- * reader consumes its start.  The reader consumes the length word first, then
- * the payload, and never returns bytes of two messages from one read.
+ * Messages are kept in two places, in order:
+ *   - the ring: each message a 4-byte length word and its payload; last,
+ *     possibly, the length word of a message whose payload is elsewhere;
+ *   - the write queue: requests (req.c) whose messages are not yet wholly in
+ *     the ring: the pinned pages of a blocking or asynchronous writer, or the
+ *     kernel's copy for a non-blocking one (write-behind).
  *
- * Wake-ups follow fs/pipe.c: readers are woken when the ring goes from empty
- * to non-empty; a reader that leaves data behind wakes the next one.  A
- * writer that sleeps says how much free space it waits for (wr_need, as in
- * drivers/hv/ring_buffer.c) and the reader wakes writers only when the free
- * space crosses that mark, so a large message streams in big steps.
+ * A write that fits in the ring while nothing is queued is copied in at once.
+ * Otherwise it queues and settle() moves the queue forward whenever something
+ * changes: the oldest request gets its length word into the ring as soon as
+ * there is room for it ('started'), and its payload too if all of it fits.
+ * A larger payload is copied by the reader straight from the writer's pages
+ * once the reader reaches it: one copy, as with the writer's own buffer.
+ * Queued requests complete in order and never interleave; a started request
+ * whose length word the reader has not consumed can still be taken back
+ * (signal, io_cancel, purge), so nothing of it is ever delivered.
+ *
+ * A read takes what is readable at once.  An asynchronous read that finds
+ * nothing queues with its pinned buffer and is served, oldest first, by
+ * whoever makes data readable.  A blocking read() sleeps on rwait.
+ *
+ * Wake-ups follow fs/pipe.c: readers when the direction becomes readable
+ * (and by a reader that leaves data behind), pollers for EPOLLOUT when it
+ * becomes writable; always after the lock is dropped, as are completions.
  */
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -100,49 +114,155 @@ static u32 ring_peek_len(struct vchan_dir *d, u32 pos)
 	return len;
 }
 
-int vchan_dir_init(struct vchan_dir *d, u32 size)
+static void ring_append(void *ctx, const void *src, u32 n)
 {
-	mutex_init(&d->wlock);
+	struct vchan_dir *d = ctx;
+
+	ring_put(d, d->head, src, n);
+	WRITE_ONCE(d->head, d->head + n);
+}
+
+int vchan_dir_init(struct vchan_dir *d, struct device *dev, u32 size)
+{
+	d->dev = dev;
 	mutex_init(&d->lock);
 	init_waitqueue_head(&d->rwait);
 	init_waitqueue_head(&d->wwait);
+	INIT_LIST_HEAD(&d->wq);
+	INIT_LIST_HEAD(&d->rq);
 	d->size = size;
-	d->wr_need = HDR;
 	/* Charged to the creator's memory cgroup. */
 	d->buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
 	return d->buf ? 0 : -ENOMEM;
 }
 
+/* Only once nothing can be queued any more: every request holds the file. */
 void vchan_dir_free(struct vchan_dir *d)
 {
-	kvfree(d->wb_buf);
+	struct vchan_req *r, *tmp;
+
+	list_for_each_entry_safe(r, tmp, &d->wq, node)
+		vchan_req_put(r);	/* write-behind copies */
 	kvfree(d->buf);
 }
 
-/* Called with d->lock held.  Returns true if waiters on wwait need a wake-up. */
-static bool advance_tail(struct vchan_dir *d, u32 n)
+/* What pollers and sleepers look at, without the lock. */
+static bool dir_readable(struct vchan_dir *d)
 {
-	u32 free_before = ring_free(d);
-	u32 need = d->wr_need;
+	return ring_used(d) || READ_ONCE(d->direct);
+}
 
-	WRITE_ONCE(d->tail, d->tail + n);
+static bool dir_writable(struct vchan_dir *d)
+{
+	return !READ_ONCE(d->nwq) && ring_free(d) >= HDR && !READ_ONCE(d->rgone);
+}
 
-	/* Feed the ring from the write-behind buffer of the message in progress. */
-	if (d->wb_buf) {
-		u32 m = min(ring_free(d), d->wb_len - d->wb_off);
+/* State before a change, to wake only on transitions. */
+struct dir_state {
+	bool readable;
+	bool writable;
+	struct list_head done;	/* requests to complete after unlocking */
+};
 
-		ring_put(d, d->head, d->wb_buf + d->wb_off, m);
-		WRITE_ONCE(d->head, d->head + m);
-		d->wb_off += m;
-		if (d->wb_off == d->wb_len) {
-			kvfree(d->wb_buf);
-			d->wb_buf = NULL;
-			WRITE_ONCE(d->wr_busy, false);
-			return true;
-		}
-		return false;
+static void dir_lock(struct vchan_dir *d, struct dir_state *st)
+{
+	mutex_lock(&d->lock);
+	st->readable = dir_readable(d);
+	st->writable = dir_writable(d);
+	INIT_LIST_HEAD(&st->done);
+}
+
+/*
+ * Drop the lock, wake who needs it, deliver completions.  @reader: the
+ * caller consumed data, so another reader may want what is left.  After the
+ * completions @d may be gone (the last reference to the file may go with
+ * them), so they come last.
+ */
+static void dir_unlock(struct vchan_dir *d, struct dir_state *st, bool reader)
+{
+	bool readable = dir_readable(d), writable = dir_writable(d);
+
+	mutex_unlock(&d->lock);
+	if (readable && (!st->readable || reader))
+		wake_up_interruptible_sync_poll(&d->rwait, EPOLLIN | EPOLLRDNORM);
+	if (writable && !st->writable)
+		wake_up_interruptible_sync_poll(&d->wwait, EPOLLOUT | EPOLLWRNORM);
+	vchan_req_complete_all(&st->done);
+}
+
+static void unqueue(struct vchan_dir *d, struct vchan_req *r, ssize_t res,
+		    struct list_head *done)
+{
+	list_move_tail(&r->node, done);
+	r->queued = false;
+	r->res = res;
+	if (r->is_read) {
+		d->naio--;
+		d->aio_bytes -= r->len;
+		return;
 	}
-	return free_before < need && ring_free(d) >= need;
+	WRITE_ONCE(d->nwq, d->nwq - 1);
+	if (r->kind == VCHAN_REQ_AIO) {
+		d->naio--;
+		d->aio_bytes -= r->len;
+	}
+	if (r->started) {
+		WRITE_ONCE(d->wr_busy, false);
+		WRITE_ONCE(d->direct, false);
+	}
+	if (res >= 0) {
+		d->total_msgs++;
+		d->total_bytes += r->len;
+	} else if (!r->started || r->left == r->len) {
+		/* Nothing of it was delivered. */
+		d->queued_msgs--;
+		d->queued_bytes -= r->left;
+	}
+}
+
+/* Take back the length word of a started request nothing was read of. */
+static bool retract(struct vchan_dir *d, struct vchan_req *r)
+{
+	if (!r->started)
+		return true;
+	if ((s32)(d->tail - d->wr_start) > 0)
+		return false;	/* the reader has begun it */
+	WRITE_ONCE(d->head, d->wr_start);
+	WRITE_ONCE(d->wr_busy, false);
+	r->started = false;
+	return true;
+}
+
+static struct vchan_req *wq_first(struct vchan_dir *d)
+{
+	return list_first_entry_or_null(&d->wq, struct vchan_req, node);
+}
+
+/* Move the write queue into the ring as far as it goes.  Returns progress. */
+static bool pump(struct vchan_dir *d, struct list_head *done)
+{
+	struct vchan_req *r;
+	bool progress = false;
+
+	while ((r = wq_first(d))) {
+		if (!r->started) {
+			u32 len = r->len;
+
+			if (ring_free(d) < HDR)
+				break;
+			d->wr_start = d->head;
+			ring_append(d, &len, HDR);
+			r->started = true;
+			WRITE_ONCE(d->wr_busy, true);
+			progress = true;
+		}
+		if (d->direct || r->left > ring_free(d))
+			break;	/* the reader will take it from the pages */
+		vchan_req_to_buf(r, ring_append, d);
+		unqueue(d, r, r->len, done);
+		progress = true;
+	}
+	return progress;
 }
 
 static void end_read_msg(struct vchan_dir *d)
@@ -151,33 +271,21 @@ static void end_read_msg(struct vchan_dir *d)
 	d->queued_msgs--;
 }
 
-static bool dir_readable(struct vchan_dir *d)
-{
-	return ring_used(d) || READ_ONCE(d->wgone);
-}
-
-static void wake_readers(struct vchan_dir *d)
-{
-	wake_up_interruptible_sync_poll(&d->rwait, EPOLLIN | EPOLLRDNORM);
-}
-
-static void wake_writers(struct vchan_dir *d)
-{
-	wake_up_interruptible_sync_poll(&d->wwait, EPOLLOUT | EPOLLWRNORM);
-}
-
 /*
- * Copy one read's worth of the current message to @to.  Called with d->lock
- * held and something to return.  Returns bytes or -EFAULT.
+ * Copy one read's worth of the current message to @to: from the ring, or
+ * from the pages of the started request.  Returns bytes, -EAGAIN if there
+ * is nothing to read yet, or -EFAULT.
  */
 static ssize_t read_chunk(struct vchan_dir *d, struct iov_iter *to,
-			  u32 pdu_chunk, bool *wake_writer)
+			  u32 pdu_chunk, struct list_head *done)
 {
-	size_t n = min_t(size_t, d->rd_left, ring_used(d));
+	struct vchan_req *r = d->direct ? wq_first(d) : NULL;
+	size_t n = r ? d->rd_left : min_t(size_t, d->rd_left, ring_used(d));
 	struct vchan_pdu_header ph;
-	ssize_t extra = 0;
-	size_t done;
+	size_t extra = 0, got;
 
+	if (!n && d->rd_left)
+		return -EAGAIN;
 	if (pdu_chunk) {
 		n = min3(n, (size_t)pdu_chunk, iov_iter_count(to) - sizeof(ph));
 		ph.length = d->rd_total;
@@ -190,303 +298,280 @@ static ssize_t read_chunk(struct vchan_dir *d, struct iov_iter *to,
 		n = min(n, iov_iter_count(to));
 	}
 
-	done = ring_to_iter(d, d->tail, n, to);
-	if (done != n && (pdu_chunk || !done))
-		return -EFAULT;	/* a PDU is all or nothing */
-	d->rd_left -= done;
-	d->queued_bytes -= done;
-	*wake_writer |= advance_tail(d, done);
+	if (r) {
+		got = vchan_req_to_iter(r, n, to);
+	} else {
+		got = ring_to_iter(d, d->tail, n, to);
+		WRITE_ONCE(d->tail, d->tail + got);
+	}
+	d->rd_left -= got;
+	d->queued_bytes -= got;
+	if (r && !r->left)
+		unqueue(d, r, r->len, done);
 	if (!d->rd_left)
 		end_read_msg(d);
-	return done + extra;
+	if (got != n && (pdu_chunk || !got))
+		return -EFAULT;	/* what was copied counts as read */
+	return got + extra;
 }
 
-/**
- * vchan_dir_read - read from one message
- * @d: the direction
- * @to: destination
- * @pdu_chunk: 0 for plain reads, else the PDU payload size
- * @nonblock: fail with -EAGAIN instead of sleeping
- *
- * Return: bytes read, 0 at end of file, or a negative errno.
- */
-ssize_t vchan_dir_read(struct vchan_dir *d, struct iov_iter *to, u32 pdu_chunk,
-		       bool nonblock)
+/* Read what is readable now.  Called with d->lock held. */
+static ssize_t read_locked(struct vchan_dir *d, struct iov_iter *to,
+			   u32 pdu_chunk, struct list_head *done)
 {
-	bool wake_writer = false, wake_reader;
-	ssize_t ret;
-
-	if (pdu_chunk && iov_iter_count(to) < sizeof(struct vchan_pdu_header))
-		return -EMSGSIZE;
-	if (!iov_iter_count(to))
-		return 0;
-
-	mutex_lock(&d->lock);
 	for (;;) {
-		if (!d->rd_busy && ring_used(d)) {
+		if (!d->rd_busy) {
+			if (!ring_used(d))
+				return -EAGAIN;
 			d->rd_total = ring_peek_len(d, d->tail);
 			d->rd_left = d->rd_total;
 			d->rd_busy = true;
-			wake_writer |= advance_tail(d, HDR);
+			/* The started request's payload is still in its pages? */
+			if (d->wr_busy && d->tail == d->wr_start && d->rd_left &&
+			    wq_first(d)->left == d->rd_left)
+				WRITE_ONCE(d->direct, true);
+			WRITE_ONCE(d->tail, d->tail + HDR);
 		}
-		if (d->rd_busy && !d->rd_left && !pdu_chunk) {
+		if (!d->rd_left && !pdu_chunk) {
 			end_read_msg(d);	/* plain reads skip empty messages */
 			continue;
 		}
-		if (d->rd_busy && (ring_used(d) || !d->rd_left)) {
-			ret = read_chunk(d, to, pdu_chunk, &wake_writer);
-			break;
-		}
-		if (d->wgone) {
-			ret = 0;
-			break;
-		}
-		if (nonblock) {
-			ret = -EAGAIN;
-			break;
-		}
-		mutex_unlock(&d->lock);
-		if (wake_writer)
-			wake_writers(d);
-		wake_writer = false;
-		if (wait_event_interruptible_exclusive(d->rwait, dir_readable(d)))
-			return -ERESTARTSYS;
-		mutex_lock(&d->lock);
+		return read_chunk(d, to, pdu_chunk, done);
 	}
-	wake_reader = ring_used(d) > 0;
-	mutex_unlock(&d->lock);
-
-	if (wake_writer)
-		wake_writers(d);
-	if (wake_reader && ret > 0)
-		wake_readers(d);
-	return ret;
 }
 
-/* Nothing of the message in progress has been consumed: it can be taken back. */
-static bool can_retract(struct vchan_dir *d)
+/* Serve queued asynchronous reads, oldest first.  Returns progress. */
+static bool serve_reads(struct vchan_dir *d, struct list_head *done)
 {
-	return (s32)(d->tail - d->wr_start) <= 0;
-}
+	struct vchan_req *r;
+	bool progress = false;
+	ssize_t ret;
 
-static void retract(struct vchan_dir *d, u32 len)
-{
-	d->queued_bytes -= len - d->wr_left;
-	d->queued_msgs--;
-	d->wr_left = 0;
-	WRITE_ONCE(d->head, d->wr_start);
-}
-
-/* Keep the rest of the message in a kernel buffer; the reader feeds it in. */
-static int write_behind(struct vchan_dir *d, struct iov_iter *from)
-{
-	u8 *buf = kvmalloc(d->wr_left, GFP_KERNEL_ACCOUNT);
-
-	if (!buf)
-		return -ENOMEM;
-	if (!copy_from_iter_full(buf, d->wr_left, from)) {
-		kvfree(buf);
-		return -EFAULT;
+	while ((r = list_first_entry_or_null(&d->rq, struct vchan_req, node))) {
+		ret = read_locked(d, &r->iter, r->pdu_chunk, done);
+		if (ret == -EAGAIN && !d->wgone)
+			break;
+		unqueue(d, r, ret == -EAGAIN ? 0 : ret, done);
+		progress = true;
 	}
-	d->wb_buf = buf;
-	d->wb_len = d->wr_left;
-	d->wb_off = 0;
-	d->queued_bytes += d->wr_left;
-	d->wr_left = 0;
-	return 0;
+	return progress;
 }
 
-static bool dir_can_start(struct vchan_dir *d)
+static void settle(struct vchan_dir *d, struct list_head *done)
 {
-	return (!READ_ONCE(d->wr_busy) && ring_free(d) >= HDR) ||
-	       READ_ONCE(d->rgone);
+	while (pump(d, done) | serve_reads(d, done))
+		;
 }
 
-static bool dir_has_room(struct vchan_dir *d)
+static bool aio_room(struct vchan_dir *d, size_t len)
 {
-	return ring_free(d) >= READ_ONCE(d->wr_need) || READ_ONCE(d->rgone);
+	return d->naio < max_aio_requests && d->aio_bytes + len <= max_aio_bytes;
 }
 
-/*
- * Copy what fits of the message in progress into the ring, from @from or,
- * with @zero, as zeroes.  Sets *was_empty if the ring was empty before.
- */
-static int stream_in(struct vchan_dir *d, struct iov_iter *from, bool zero,
-		     bool *was_empty)
+static void enqueue(struct vchan_dir *d, struct vchan_req *r)
 {
-	u32 n = min(ring_free(d), d->wr_left);
-	size_t done = n;
-
-	if (!n)
-		return 0;
-	*was_empty |= !ring_used(d);
-	if (zero) {
-		u32 off = d->head & (d->size - 1);
-		u32 first = min(n, d->size - off);
-
-		memset(d->buf + off, 0, first);
-		memset(d->buf, 0, n - first);
+	r->queued = true;
+	if (r->is_read) {
+		list_add_tail(&r->node, &d->rq);
 	} else {
-		done = ring_from_iter(d, d->head, n, from);
+		list_add_tail(&r->node, &d->wq);
+		WRITE_ONCE(d->nwq, d->nwq + 1);
+		d->queued_msgs++;
+		d->queued_bytes += r->len;
 	}
-	WRITE_ONCE(d->head, d->head + done);
-	d->wr_left -= done;
-	d->queued_bytes += done;
-	return done == n ? 0 : -EFAULT;
+	if (r->kind == VCHAN_REQ_AIO) {
+		d->naio++;
+		d->aio_bytes += r->len;
+		vchan_req_set_cancel(r);
+	}
 }
 
 /*
- * Sleep until the ring has room for the next step of the message, with
- * d->lock dropped.  Returns -EPIPE if the reader went away, else what the
- * wait returned.
+ * A blocking writer waits for its request.  Interrupted before the reader
+ * took anything of it, the message is taken back; after, the rest is copied
+ * so that the message still arrives whole and write() can return.
  */
-static int wait_room(struct vchan_dir *d, bool *was_empty, bool interruptible)
+static ssize_t wait_write(struct vchan_dir *d, struct vchan_req *r)
 {
-	int err = 0;
+	struct dir_state st;
+	ssize_t ret;
 
-	d->wr_need = min(d->wr_left, d->size / 2);
-	mutex_unlock(&d->lock);
-	if (*was_empty)
-		wake_readers(d);
-	*was_empty = false;
-	if (interruptible)
-		err = wait_event_interruptible(d->wwait, dir_has_room(d));
-	else
-		wait_event_idle(d->wwait, dir_has_room(d));
-	mutex_lock(&d->lock);
-	return d->rgone ? -EPIPE : err;
-}
+	if (!wait_for_completion_interruptible(&r->done))
+		goto out;
 
-/*
- * A blocking writer was interrupted (@err -ERESTARTSYS) or faulted (-EFAULT)
- * after the reader began consuming its message, which must still arrive
- * whole.  Move the rest into a write-behind buffer, or failing that keep
- * streaming it, ignoring signals; after a fault the rest is zeroes.
- * Returns 0, -EFAULT after a fault, or -EPIPE.
- */
-static int finish_msg(struct vchan_dir *d, struct iov_iter *from, int err,
-		      bool *was_empty)
-{
-	bool zero = err == -EFAULT;
-
-	if (!zero) {
-		err = write_behind(d, from);
-		if (!err)
-			return 0;
-		zero = err == -EFAULT;
+	dir_lock(d, &st);
+	if (r->queued && retract(d, r)) {
+		unqueue(d, r, -ERESTARTSYS, &st.done);
+		settle(d, &st.done);
+	} else if (r->queued && !vchan_req_copy(r, NULL)) {
+		r->kind = VCHAN_REQ_BEHIND;	/* our reference is the queue's now */
+		ret = r->len;
+		dir_unlock(d, &st, false);
+		return ret;
 	}
-	while (d->wr_left) {
-		if (stream_in(d, from, zero, was_empty))
-			zero = true;
-		if (!d->wr_left)
-			break;
-		if (wait_room(d, was_empty, false))
-			return -EPIPE;
-	}
-	return zero ? -EFAULT : 0;
+	dir_unlock(d, &st, false);
+	wait_for_completion(&r->done);	/* completed, or no memory to copy */
+out:
+	ret = r->res;
+	vchan_req_put(r);
+	return ret;
 }
 
 /**
  * vchan_dir_write - write one message
  * @d: the direction
+ * @iocb: the request: blocking, O_NONBLOCK, IOCB_NOWAIT or io_submit()
  * @from: the whole message
- * @nonblock: never sleep: -EAGAIN if the message cannot be started now
  *
- * A blocking writer holds d->wlock for its whole message and streams it
- * through the ring.  A non-blocking writer puts what fits into the ring and
- * the rest into a write-behind buffer that the reader drains.
- *
- * Return: the message length or a negative errno.  On an error nothing of the
- * message is delivered, except -EFAULT after the reader began consuming it
- * (the rest of the message is then zeroes).
+ * Return: the message length, -EIOCBQUEUED for a queued io_submit() request,
+ * or a negative errno with nothing delivered.
  */
-ssize_t vchan_dir_write(struct vchan_dir *d, struct iov_iter *from, bool nonblock)
+ssize_t vchan_dir_write(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter *from)
 {
+	bool nonblock = iocb->ki_filp->f_flags & O_NONBLOCK;
+	bool aio = !is_sync_kiocb(iocb) && (iocb->ki_flags & IOCB_AIO_RW);
 	size_t len = iov_iter_count(from);
-	bool was_empty = false;
-	u32 hdr = len;
-	int err = 0;
+	struct vchan_req *r = NULL;
+	struct dir_state st;
+	ssize_t ret;
 
 	if (len > VCHAN_MSG_MAX)
 		return -EMSGSIZE;
 
-	if (nonblock) {
-		if (!mutex_trylock(&d->wlock))
-			return -EAGAIN;
-	} else if (mutex_lock_interruptible(&d->wlock)) {
-		return -ERESTARTSYS;
-	}
-
-	mutex_lock(&d->lock);
-	while (!dir_can_start(d)) {
-		mutex_unlock(&d->lock);
-		if (nonblock)
-			err = -EAGAIN;
-		else
-			err = wait_event_interruptible(d->wwait, dir_can_start(d));
-		if (err) {
-			mutex_unlock(&d->wlock);
-			return err;
-		}
-		mutex_lock(&d->lock);
-	}
+	dir_lock(d, &st);
 	if (d->rgone) {
-		err = -EPIPE;
-		goto out;
-	}
+		ret = -EPIPE;
+	} else if (!d->nwq && ring_free(d) >= HDR + len) {
+		u32 hdr = len, start = d->head;
 
-	/* Start the message: its length word, then as much payload as fits. */
-	was_empty = !ring_used(d);
-	ring_put(d, d->head, &hdr, HDR);
-	d->wr_start = d->head;
-	WRITE_ONCE(d->head, d->head + HDR);
-	WRITE_ONCE(d->wr_busy, true);
-	d->wr_left = len;
-	d->queued_msgs++;
-
-	for (;;) {
-		err = stream_in(d, from, false, &was_empty);
-		if (err || !d->wr_left)
-			break;
-		if (nonblock) {
-			err = write_behind(d, from);
-			break;
-		}
-		err = wait_room(d, &was_empty, true);
-		if (err)
-			break;
-	}
-
-	if (err == -EPIPE) {
-		d->wr_left = 0;		/* nobody will ever read it */
-	} else if (err && can_retract(d)) {
-		retract(d, len);
-	} else {
-		if (err)
-			err = finish_msg(d, from, err, &was_empty);
-		if (err != -EPIPE) {
+		ring_append(d, &hdr, HDR);
+		if (ring_from_iter(d, d->head, len, from) == len) {
+			ret = len;
+			WRITE_ONCE(d->head, d->head + len);
+			d->queued_msgs++;
+			d->queued_bytes += len;
 			d->total_msgs++;
 			d->total_bytes += len;
+		} else {
+			WRITE_ONCE(d->head, start);
+			ret = -EFAULT;
 		}
+	} else if ((iocb->ki_flags & IOCB_NOWAIT) ||
+		   (nonblock && (d->nwq || ring_free(d) < HDR)) ||
+		   (aio && !nonblock && !aio_room(d, len))) {
+		ret = -EAGAIN;
+	} else {
+		r = vchan_req_alloc(d, nonblock ? VCHAN_REQ_BEHIND :
+				    aio ? VCHAN_REQ_AIO : VCHAN_REQ_SYNC, iocb, len);
+		if (!r)
+			ret = -ENOMEM;
+		else
+			ret = nonblock ? vchan_req_copy(r, from) : vchan_req_pin(r, from);
+		if (ret && r)
+			vchan_req_put(r);
+		if (ret)
+			r = NULL;
+		else
+			enqueue(d, r);
 	}
-	d->wr_need = HDR;
-	if (!d->wb_buf)
-		WRITE_ONCE(d->wr_busy, false);
-out:
-	mutex_unlock(&d->lock);
-	mutex_unlock(&d->wlock);
-	if (was_empty)
-		wake_readers(d);
-	if (wq_has_sleeper(&d->wwait))
-		wake_writers(d);
-	return err ? err : len;
+	settle(d, &st.done);
+	dir_unlock(d, &st, false);
+
+	if (!r)
+		return ret;
+	switch (r->kind) {
+	case VCHAN_REQ_AIO:
+		return -EIOCBQUEUED;
+	case VCHAN_REQ_BEHIND:
+		return len;
+	default:
+		return wait_write(d, r);
+	}
+}
+
+/**
+ * vchan_dir_read - read from one message
+ * @d: the direction
+ * @iocb: the request: blocking, O_NONBLOCK, IOCB_NOWAIT or io_submit()
+ * @to: destination
+ * @pdu_chunk: 0 for plain reads, else the PDU payload size
+ *
+ * Return: bytes read, 0 at end of file, -EIOCBQUEUED for a queued
+ * io_submit() request, or a negative errno.
+ */
+ssize_t vchan_dir_read(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter *to,
+		       u32 pdu_chunk)
+{
+	bool nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+			(iocb->ki_flags & IOCB_NOWAIT);
+	bool aio = !is_sync_kiocb(iocb) && (iocb->ki_flags & IOCB_AIO_RW);
+	size_t len = iov_iter_count(to);
+	struct vchan_req *r;
+	struct dir_state st;
+	ssize_t ret;
+
+	if (pdu_chunk && len < sizeof(struct vchan_pdu_header))
+		return -EMSGSIZE;
+	if (!len)
+		return 0;
+
+	dir_lock(d, &st);
+	for (;;) {
+		ret = list_empty(&d->rq) ? read_locked(d, to, pdu_chunk, &st.done) : -EAGAIN;
+		if (ret != -EAGAIN)
+			break;
+		if (d->wgone) {
+			ret = 0;
+			break;
+		}
+		if (nonblock)
+			break;
+		if (aio) {
+			if (!aio_room(d, len))
+				break;	/* -EAGAIN: too many queued */
+			r = vchan_req_alloc(d, VCHAN_REQ_AIO, iocb, len);
+			ret = -ENOMEM;
+			if (!r)
+				break;
+			r->is_read = true;
+			r->pdu_chunk = pdu_chunk;
+			ret = vchan_req_pin(r, to);
+			if (ret) {
+				vchan_req_put(r);
+				break;
+			}
+			enqueue(d, r);
+			ret = -EIOCBQUEUED;
+			break;
+		}
+		dir_unlock(d, &st, false);
+		if (wait_event_interruptible_exclusive(d->rwait,
+						       dir_readable(d) || READ_ONCE(d->wgone)))
+			return -ERESTARTSYS;
+		dir_lock(d, &st);
+	}
+	settle(d, &st.done);
+	dir_unlock(d, &st, ret > 0);
+	return ret;
+}
+
+/* io_cancel() or exit: the request ends with -ECANCELED unless it was begun. */
+void vchan_dir_cancel(struct vchan_dir *d, struct vchan_req *r)
+{
+	struct dir_state st;
+
+	dir_lock(d, &st);
+	if (r->queued && (r->is_read || retract(d, r)))
+		unqueue(d, r, -ECANCELED, &st.done);
+	settle(d, &st.done);
+	dir_unlock(d, &st, false);
 }
 
 __poll_t vchan_dir_poll_in(struct vchan_dir *d)
 {
 	__poll_t mask = 0;
 
-	if (ring_used(d))
+	if (dir_readable(d))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (READ_ONCE(d->wgone))
 		mask |= EPOLLHUP;
@@ -495,9 +580,7 @@ __poll_t vchan_dir_poll_in(struct vchan_dir *d)
 
 __poll_t vchan_dir_poll_out(struct vchan_dir *d)
 {
-	if (READ_ONCE(d->rgone))
-		return 0;
-	return dir_can_start(d) ? EPOLLOUT | EPOLLWRNORM : 0;
+	return dir_writable(d) ? EPOLLOUT | EPOLLWRNORM : 0;
 }
 
 /* Bytes left in the message at the head of the direction (FIONREAD). */
@@ -515,51 +598,63 @@ u32 vchan_dir_next_len(struct vchan_dir *d)
 }
 
 /*
- * Drop every message not yet read, except the rest of the one a reader has
- * begun and the one still being written: those are delivered whole.
+ * Drop every message nothing of which was read: the complete ones in the ring
+ * and the queued requests, which end with -ECANCELED.  The rest of a message
+ * the reader has begun stays and is delivered whole.
  */
 void vchan_dir_purge(struct vchan_dir *d)
 {
+	struct vchan_req *r, *tmp;
+	struct dir_state st;
 	u32 from, to, pos, keep;
 
-	mutex_lock(&d->lock);
+	dir_lock(d, &st);
+	list_for_each_entry_safe(r, tmp, &d->wq, node)
+		if (retract(d, r))
+			unqueue(d, r, -ECANCELED, &st.done);
+
 	from = d->tail;
-	if (d->rd_busy)
+	if (d->rd_busy && !d->direct)
 		from += min(d->rd_left, ring_used(d));
 	to = d->wr_busy ? d->wr_start : d->head;
-	if ((s32)(to - from) <= 0) {
-		mutex_unlock(&d->lock);
-		return;
+	if ((s32)(to - from) > 0) {
+		for (pos = from; pos != to; pos += HDR + ring_peek_len(d, pos)) {
+			d->queued_msgs--;
+			d->queued_bytes -= ring_peek_len(d, pos);
+		}
+		keep = d->head - to;
+		ring_move_back(d, from, to, keep);
+		WRITE_ONCE(d->head, from + keep);
+		if (d->wr_busy)
+			d->wr_start = from;
 	}
-	for (pos = from; pos != to; pos += HDR + ring_peek_len(d, pos)) {
-		d->queued_msgs--;
-		d->queued_bytes -= ring_peek_len(d, pos);
-	}
-	keep = d->head - to;
-	ring_move_back(d, from, to, keep);
-	WRITE_ONCE(d->head, from + keep);
-	if (d->wr_busy)
-		d->wr_start = from;
-	mutex_unlock(&d->lock);
-	wake_up_interruptible_poll(&d->wwait, EPOLLOUT | EPOLLWRNORM);
+	settle(d, &st.done);
+	dir_unlock(d, &st, false);
 }
 
 /*
- * Mark the writer side (@writer) or the reader side of @d as gone or back,
- * and wake everybody so that they see it.
+ * The writer side (@writer) or the reader side of @d went away or came back.
+ * Gone readers fail queued writes with -EPIPE; gone writers let queued reads
+ * drain and then end them with 0.
  */
 void vchan_dir_hangup(struct vchan_dir *d, bool writer, bool gone)
 {
-	mutex_lock(&d->lock);
-	if (writer)
+	struct vchan_req *r, *tmp;
+	struct dir_state st;
+
+	dir_lock(d, &st);
+	if (writer) {
 		WRITE_ONCE(d->wgone, gone);
-	else
+	} else {
 		WRITE_ONCE(d->rgone, gone);
-	mutex_unlock(&d->lock);
+		list_for_each_entry_safe(r, tmp, &d->wq, node)
+			unqueue(d, r, -EPIPE, &st.done);
+	}
+	settle(d, &st.done);
+	dir_unlock(d, &st, false);
 	if (gone) {
-		/* wake_up_all: a writer finishing a message may sleep idle. */
-		wake_up_all(&d->rwait);
-		wake_up_all(&d->wwait);
+		wake_up_interruptible_all(&d->rwait);
+		wake_up_interruptible_all(&d->wwait);
 	}
 }
 

@@ -44,6 +44,14 @@ static unsigned int max_ring = 4U << 20;
 module_param(max_ring, uint, 0444);
 MODULE_PARM_DESC(max_ring, "Largest ring size in bytes that may be asked for");
 
+unsigned int max_aio_requests = 16384;
+module_param(max_aio_requests, uint, 0644);
+MODULE_PARM_DESC(max_aio_requests, "Most io_submit() requests queued in each direction of a channel");
+
+unsigned int max_aio_bytes = 1U << 30;
+module_param(max_aio_bytes, uint, 0644);
+MODULE_PARM_DESC(max_aio_bytes, "Most bytes of io_submit() requests queued in each direction of a channel");
+
 static unsigned int control_mode = 0600;
 module_param(control_mode, uint, 0444);
 MODULE_PARM_DESC(control_mode, "Permission bits of /dev/vchan/control");
@@ -67,7 +75,8 @@ static u64 retired_bytes[2], retired_msgs[2];	/* of destroyed channels */
 
 static struct class vchan_class;
 static dev_t vchan_devt;
-static struct cdev vchan_cdev;
+static struct cdev vchan_control_cdev;	/* minor 0 */
+static struct cdev vchan_chan_cdev;	/* the other minors: session ends */
 static struct device *vchan_control;
 
 static u32 name_hash(u32 session, const char *name)
@@ -186,8 +195,8 @@ static struct vchan_chan *vchan_alloc(const struct vchan_create *req,
 	chan->gid = gid;
 	chan->mode = req->mode;
 	strscpy(chan->name, req->name, sizeof(chan->name));
-	if (vchan_dir_init(&chan->to_client, req->ring_to_client) ||
-	    vchan_dir_init(&chan->to_session, req->ring_to_session)) {
+	if (vchan_dir_init(&chan->to_client, &chan->dev, req->ring_to_client) ||
+	    vchan_dir_init(&chan->to_session, &chan->dev, req->ring_to_session)) {
 		put_device(&chan->dev);
 		return NULL;
 	}
@@ -292,30 +301,12 @@ static long vchan_control_ioctl(struct file *file, unsigned int cmd,
 
 static const struct file_operations vchan_control_fops = {
 	.owner		= THIS_MODULE,
+	.open		= nonseekable_open,
 	.unlocked_ioctl	= vchan_control_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
 };
 
-static int vchan_open(struct inode *inode, struct file *file)
-{
-	int ret;
-
-	if (iminor(inode) == 0) {
-		replace_fops(file, fops_get(&vchan_control_fops));
-		return nonseekable_open(inode, file);
-	}
-	replace_fops(file, fops_get(&vchan_fops));
-	ret = vchan_session_open(inode, file);
-	if (!ret)
-		file->f_mode |= FMODE_NOWAIT;
-	return ret;
-}
-
-static const struct file_operations vchan_open_fops = {
-	.owner	= THIS_MODULE,
-	.open	= vchan_open,
-};
 
 static char *vchan_control_devnode(VCHAN_DEVNODE_CONST struct device *dev,
 				   umode_t *mode, kuid_t *uid, kgid_t *gid)
@@ -432,13 +423,20 @@ static int __init vchan_init(void)
 	    max_channels >= VCHAN_MINORS)
 		return -EINVAL;
 
+	vchan_wq = alloc_workqueue("vchan", 0, 0);
+	if (!vchan_wq)
+		return -ENOMEM;
 	ret = alloc_chrdev_region(&vchan_devt, 0, VCHAN_MINORS, "vchan");
 	if (ret)
-		return ret;
-	cdev_init(&vchan_cdev, &vchan_open_fops);
-	ret = cdev_add(&vchan_cdev, vchan_devt, VCHAN_MINORS);
+		goto unwq;
+	cdev_init(&vchan_control_cdev, &vchan_control_fops);
+	ret = cdev_add(&vchan_control_cdev, vchan_devt, 1);
 	if (ret)
 		goto unregion;
+	cdev_init(&vchan_chan_cdev, &vchan_fops);
+	ret = cdev_add(&vchan_chan_cdev, vchan_devt + 1, VCHAN_MINORS - 1);
+	if (ret)
+		goto uncontrol;
 	ret = class_register(&vchan_class);
 	if (ret)
 		goto uncdev;
@@ -450,17 +448,24 @@ static int __init vchan_init(void)
 unclass:
 	class_unregister(&vchan_class);
 uncdev:
-	cdev_del(&vchan_cdev);
+	cdev_del(&vchan_chan_cdev);
+uncontrol:
+	cdev_del(&vchan_control_cdev);
 unregion:
 	unregister_chrdev_region(vchan_devt, VCHAN_MINORS);
+unwq:
+	destroy_workqueue(vchan_wq);
 	return ret;
 }
 
 static void __exit vchan_exit(void)
 {
+	/* Cancel work may still hold the last reference to a channel. */
+	destroy_workqueue(vchan_wq);
 	device_unregister(vchan_control);
 	class_unregister(&vchan_class);
-	cdev_del(&vchan_cdev);
+	cdev_del(&vchan_chan_cdev);
+	cdev_del(&vchan_control_cdev);
 	unregister_chrdev_region(vchan_devt, VCHAN_MINORS);
 }
 

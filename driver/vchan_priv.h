@@ -9,47 +9,65 @@
  * space streams through the ring: the reader may consume its start while the
  * writer still copies the rest in.
  *
+ * A message that is not in the ring waits in the direction's write queue as
+ * a request (struct vchan_req) carrying its pages; readers whose read cannot
+ * complete at once wait in the read queue with their pinned buffer when they
+ * are asynchronous (io_submit).  See dir.c.
+ *
  * Locking (outermost first):
  *   vchan_lock      (main.c) the channel registry, channel counts, and each
  *                   channel's session-end open state.
- *   dir->wlock      held by a blocking writer for the whole of its message,
- *                   so that messages never interleave and writers queue in
- *                   order.  Never held by a reader.
- *   dir->lock       everything else in struct vchan_dir.  Held while copying
- *                   to or from user memory, as pipe->mutex is.
- * Wake-ups are done after dir->lock is dropped.  Wait conditions read the
- * ring indices and flags with READ_ONCE, as fs/pipe.c does.
+ *   dir->lock       everything in struct vchan_dir and the queued requests.
+ *                   Held while copying to or from user memory and while
+ *                   pinning pages, as pipe->mutex is.
+ *   aio ctx_lock    (fs/aio.c) taken by kiocb_set_cancel_fn() under dir->lock;
+ *                   the cancel callback, called under it, takes no lock of ours.
+ * Wake-ups and completions are done after dir->lock is dropped.  Wait
+ * conditions and poll read the ring indices and flags with READ_ONCE, as
+ * fs/pipe.c does.
  */
 #ifndef _VCHAN_PRIV_H
 #define _VCHAN_PRIV_H
 
+#include <linux/bvec.h>
+#include <linux/completion.h>
 #include <linux/device.h>
+#include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
 #include <linux/types.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/vchan.h>
 
 struct vchan_dir {
-	struct mutex wlock;		/* see "Locking" above */
+	struct device *dev;		/* the channel's */
 	struct mutex lock;		/* see "Locking" above */
-	wait_queue_head_t rwait;	/* readers, and pollers for EPOLLIN */
-	wait_queue_head_t wwait;	/* writers, and pollers for EPOLLOUT */
+	wait_queue_head_t rwait;	/* blocking readers, pollers for EPOLLIN */
+	wait_queue_head_t wwait;	/* pollers for EPOLLOUT */
 
 	u8 *buf;
 	u32 size;		/* power of two */
 	u32 head;		/* bytes ever written into the ring */
 	u32 tail;		/* bytes ever consumed from the ring */
 
-	/* The message being written: see vchan_dir_write(). */
-	bool wr_busy;		/* a message is in progress */
-	u32 wr_start;		/* ring position of its length word */
-	u32 wr_left;		/* its payload bytes not yet in the ring */
-	u32 wr_need;		/* free space a sleeping writer waits for */
-	u8 *wb_buf;		/* write-behind: the rest of that message */
-	u32 wb_len;
-	u32 wb_off;
+	struct list_head wq;	/* write requests, oldest first */
+	struct list_head rq;	/* asynchronous read requests, oldest first */
+	u32 nwq;		/* entries on wq */
+	u32 naio;		/* asynchronous requests queued, both lists */
+	u64 aio_bytes;		/* their bytes */
+
+	/*
+	 * The head of wq is 'started' once its length word is in the ring, at
+	 * wr_start: wr_busy.  Its payload follows in the ring only when all of
+	 * it fits; otherwise the reader takes it straight from the request's
+	 * pages once it reaches it: direct.
+	 */
+	bool wr_busy;
+	bool direct;
+	u32 wr_start;
 
 	/* The message being read. */
 	bool rd_busy;		/* its length word has been consumed */
@@ -63,6 +81,35 @@ struct vchan_dir {
 	u64 queued_msgs;
 	u64 total_bytes;
 	u64 total_msgs;
+};
+
+enum vchan_req_kind {
+	VCHAN_REQ_SYNC,		/* a blocking write(): its caller waits on done */
+	VCHAN_REQ_AIO,		/* io_submit(): completes through ki_complete */
+	VCHAN_REQ_BEHIND,	/* the kernel's copy of a message already reported written */
+};
+
+struct vchan_req {
+	struct list_head node;	/* on d->wq or d->rq, then on a done list */
+	struct vchan_dir *d;
+	enum vchan_req_kind kind;
+	bool is_read;
+	bool queued;		/* on d->wq or d->rq; under d->lock */
+	bool started;		/* write: its length word is in the ring */
+	struct kiocb *iocb;	/* VCHAN_REQ_AIO */
+	refcount_t ref;
+	struct completion done;	/* VCHAN_REQ_SYNC */
+	struct work_struct cancel_work;
+
+	struct bio_vec *bv;	/* the pages */
+	unsigned int nr;
+	unsigned int idx;	/* write: where the rest of the message starts */
+	size_t off;
+	struct iov_iter iter;	/* read: the buffer */
+	size_t len;		/* write: message length; read: buffer size */
+	size_t left;		/* write: bytes not yet in the ring or read */
+	u32 pdu_chunk;		/* read */
+	ssize_t res;
 };
 
 struct vchan_chan {
@@ -100,17 +147,31 @@ static inline struct vchan_chan *to_vchan(const struct device *dev)
 }
 
 /* dir.c */
-int vchan_dir_init(struct vchan_dir *d, u32 size);
+int vchan_dir_init(struct vchan_dir *d, struct device *dev, u32 size);
 void vchan_dir_free(struct vchan_dir *d);
-ssize_t vchan_dir_write(struct vchan_dir *d, struct iov_iter *from, bool nonblock);
-ssize_t vchan_dir_read(struct vchan_dir *d, struct iov_iter *to, u32 pdu_chunk,
-		       bool nonblock);
+ssize_t vchan_dir_write(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter *from);
+ssize_t vchan_dir_read(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter *to,
+		       u32 pdu_chunk);
 __poll_t vchan_dir_poll_in(struct vchan_dir *d);
 __poll_t vchan_dir_poll_out(struct vchan_dir *d);
 u32 vchan_dir_next_len(struct vchan_dir *d);
 void vchan_dir_purge(struct vchan_dir *d);
 void vchan_dir_hangup(struct vchan_dir *d, bool writer, bool gone);
 void vchan_dir_info(struct vchan_dir *d, struct vchan_dir_info *info);
+void vchan_dir_cancel(struct vchan_dir *d, struct vchan_req *r);
+
+/* req.c */
+extern struct workqueue_struct *vchan_wq;
+struct vchan_req *vchan_req_alloc(struct vchan_dir *d, enum vchan_req_kind kind,
+				  struct kiocb *iocb, size_t len);
+void vchan_req_put(struct vchan_req *r);
+int vchan_req_pin(struct vchan_req *r, struct iov_iter *it);
+int vchan_req_copy(struct vchan_req *r, struct iov_iter *from);
+size_t vchan_req_to_iter(struct vchan_req *r, size_t n, struct iov_iter *to);
+void vchan_req_to_buf(struct vchan_req *r,
+		      void (*put)(void *ctx, const void *src, u32 n), void *ctx);
+void vchan_req_complete_all(struct list_head *done);
+void vchan_req_set_cancel(struct vchan_req *r);
 
 /* chan.c */
 extern const struct file_operations vchan_fops;
@@ -119,6 +180,8 @@ int vchan_session_open(struct inode *inode, struct file *file);
 
 /* main.c */
 extern struct mutex vchan_lock;
+extern unsigned int max_aio_requests;
+extern unsigned int max_aio_bytes;
 struct vchan_chan *vchan_get_by_minor(unsigned int minor);
 void vchan_destroy(struct vchan_chan *chan);
 

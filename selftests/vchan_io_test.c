@@ -1,0 +1,961 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vchan: blocking and non-blocking I/O, poll/epoll, hang-ups (EOF, EPIPE,
+ * EPOLLHUP), writes interrupted by signals, purge and read-mode ioctls.
+ */
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include "vchan_util.h"
+
+#include "kselftest_harness.h"
+
+#define BIG 20000	/* a message much larger than a 4096-byte ring */
+
+FIXTURE(io) {
+	int ctl;
+	__u32 session;
+	int cl;
+	int se;
+	int se2;
+	char name[16];
+};
+
+FIXTURE_SETUP(io)
+{
+	self->cl = self->se = self->se2 = -1;
+	self->ctl = vchan_open_control();
+	ASSERT_LE(0, self->ctl) TH_LOG("open %s: %s", VCHAN_CONTROL, strerror(errno));
+	self->session = vchan_unique_session();
+}
+
+FIXTURE_TEARDOWN(io)
+{
+	if (self->se2 >= 0)
+		close(self->se2);
+	if (self->se >= 0)
+		close(self->se);
+	if (self->cl >= 0)
+		close(self->cl);
+	if (self->ctl >= 0)
+		close(self->ctl);
+}
+
+/* Creates a channel with both rings of 'ring' bytes; opens no session end. */
+static void make_chan(struct __test_metadata *_metadata, FIXTURE_DATA(io) *self,
+		      __u32 ring, __u32 flags)
+{
+	snprintf(self->name, sizeof(self->name), "io%u", ring);
+	self->cl = vchan_create(self->ctl, self->session, self->name, flags, ring);
+	ASSERT_LE(0, self->cl) TH_LOG("create: %s", strerror(errno));
+}
+
+static int open_se(FIXTURE_DATA(io) *self, int flags)
+{
+	return vchan_open_node(self->session, self->name, O_RDWR | flags);
+}
+
+/* Creates a channel and opens its session end. */
+static void make_pair(struct __test_metadata *_metadata, FIXTURE_DATA(io) *self,
+		      __u32 ring, __u32 flags)
+{
+	make_chan(_metadata, self, ring, flags);
+	self->se = open_se(self, 0);
+	ASSERT_LE(0, self->se) TH_LOG("open: %s", strerror(errno));
+}
+
+static void dir_infos(struct __test_metadata *_metadata, int fd,
+		      struct vchan_dir_info *tc, struct vchan_dir_info *ts)
+{
+	struct vchan_info info;
+
+	ASSERT_EQ(0, vchan_info(fd, &info));
+	*tc = info.to_client;
+	*ts = info.to_session;
+}
+
+#define EXPECT_DIR(d, qb, qm, tb, tm) do {		\
+	EXPECT_EQ((qb), (d).queued_bytes);		\
+	EXPECT_EQ((qm), (d).queued_msgs);		\
+	EXPECT_EQ((tb), (d).total_bytes);		\
+	EXPECT_EQ((tm), (d).total_msgs);		\
+} while (0)
+
+/* ---- a thread blocked in read() or write() ---- */
+
+struct blocked {
+	int fd;
+	bool is_write;
+	bool is_poll;		/* poll(POLLIN) instead of read() */
+	short revents;
+	size_t len;
+	uint32_t seed;
+	uint8_t *buf;
+	pid_t tid;
+	int ready;		/* eventfd: tid is known */
+	ssize_t ret;
+	int err;
+};
+
+static void *blocked_fn(void *p)
+{
+	struct blocked *b = p;
+	uint64_t one = 1;
+
+	b->tid = gettid();
+	if (write(b->ready, &one, sizeof(one)) != sizeof(one))
+		return NULL;
+	if (b->is_poll) {
+		struct pollfd p = { .fd = b->fd, .events = POLLIN };
+
+		b->ret = poll(&p, 1, VCHAN_HANG_MS);
+		b->revents = p.revents;
+	} else if (b->is_write)
+		b->ret = write(b->fd, b->buf, b->len);
+	else
+		b->ret = read(b->fd, b->buf, b->len);
+	b->err = b->ret < 0 ? errno : 0;
+	return NULL;
+}
+
+/* Starts the thread and returns once it sleeps in its system call. */
+static void start_blocked(struct __test_metadata *_metadata, struct blocked *b,
+			  pthread_t *t, int fd, bool is_write, size_t len,
+			  uint32_t seed)
+{
+	uint64_t v;
+
+	b->fd = fd;
+	b->is_write = is_write;
+	b->is_poll = false;
+	b->len = len;
+	b->seed = seed;
+	b->ret = -2;
+	b->buf = vchan_alloc(len);
+	ASSERT_NE(NULL, b->buf);
+	if (is_write)
+		vchan_fill(b->buf, len, seed, 0);
+	b->ready = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, b->ready);
+	ASSERT_EQ(0, pthread_create(t, NULL, blocked_fn, b));
+	ASSERT_EQ(sizeof(v), read(b->ready, &v, sizeof(v)));
+	close(b->ready);
+	ASSERT_EQ(0, vchan_wait_sleeping(b->tid)) TH_LOG("thread never blocked");
+}
+
+static void finish_blocked(struct __test_metadata *_metadata, struct blocked *b,
+			   pthread_t t)
+{
+	ASSERT_EQ(0, vchan_join(t, NULL)) TH_LOG("blocked thread never returned");
+}
+
+TEST_F(io, blocking_read_wakes)
+{
+	struct blocked b;
+	pthread_t t;
+
+	make_pair(_metadata, self, 0, 0);
+
+	/* Client end waits for the session end. */
+	start_blocked(_metadata, &b, &t, self->cl, false, 64, 0);
+	ASSERT_EQ(4, write(self->se, "wake", 4));
+	finish_blocked(_metadata, &b, t);
+	EXPECT_EQ(4, b.ret) TH_LOG("%s", strerror(b.err));
+	EXPECT_EQ(0, memcmp(b.buf, "wake", 4));
+	vchan_free(b.buf, 64);
+
+	/* And the other way round. */
+	start_blocked(_metadata, &b, &t, self->se, false, 64, 0);
+	ASSERT_EQ(2, write(self->cl, "up", 2));
+	finish_blocked(_metadata, &b, t);
+	EXPECT_EQ(2, b.ret) TH_LOG("%s", strerror(b.err));
+	EXPECT_EQ(0, memcmp(b.buf, "up", 2));
+	vchan_free(b.buf, 64);
+}
+
+/* A blocking writer waiting for ring space wakes when the reader reads. */
+TEST_F(io, blocking_write_wakes)
+{
+	struct blocked b;
+	pthread_t t;
+
+	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
+	ASSERT_EQ(0, vchan_write_pattern(self->se, 4000, 1));
+	start_blocked(_metadata, &b, &t, self->se, true, 1000, 2);
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, 4000, 1));
+	finish_blocked(_metadata, &b, t);
+	EXPECT_EQ(1000, b.ret) TH_LOG("%s", strerror(b.err));
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, 1000, 2));
+	vchan_free(b.buf, 1000);
+}
+
+TEST_F(io, nonblock_read_empty_eagain)
+{
+	char c, buf[64];
+
+	make_chan(_metadata, self, 0, 0);
+	self->se = open_se(self, O_NONBLOCK);
+	ASSERT_LE(0, self->se);
+	EXPECT_EQ(-1, read(self->se, &c, 1));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, vchan_set_nonblock(self->cl, true));
+	EXPECT_EQ(-1, read(self->cl, &c, 1));
+	EXPECT_EQ(EAGAIN, errno);
+	/* PDU mode too. */
+	ASSERT_EQ(0, vchan_set_mode(self->cl, VCHAN_READ_PDU, 0));
+	EXPECT_EQ(-1, read(self->cl, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	/* Data then makes it succeed. */
+	ASSERT_EQ(1, write(self->cl, "q", 1));
+	EXPECT_EQ(1, read(self->se, &c, 1));
+	EXPECT_EQ('q', c);
+}
+
+/*
+ * Non-blocking writes: EAGAIN exactly when fewer than VCHAN_MSG_OVERHEAD
+ * bytes of the ring are free (or a message is being written); otherwise
+ * accepted at once even when larger than the free space; EPOLLOUT exactly
+ * when a non-blocking write would be accepted.
+ */
+TEST_F(io, nonblock_write_space)
+{
+	const size_t ring = VCHAN_RING_MIN, oh = VCHAN_MSG_OVERHEAD;
+	struct vchan_dir_info tc, ts;
+	char c = 0;
+
+	make_pair(_metadata, self, ring, 0);
+	ASSERT_EQ(0, vchan_set_nonblock(self->se, true));
+
+	EXPECT_EQ(POLLOUT, vchan_poll(self->se, POLLIN | POLLOUT, 0));
+
+	/* Full: 0 bytes free. */
+	EXPECT_EQ(0, vchan_write_pattern(self->se, ring - oh, 1));
+	EXPECT_EQ(0, vchan_poll(self->se, POLLOUT, 0));
+	EXPECT_EQ(-1, write(self->se, &c, 1));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, write(self->se, &c, 0));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, ring - oh, 1));
+	EXPECT_EQ(POLLOUT, vchan_poll(self->se, POLLOUT, 0));
+
+	/* 3 bytes free: still EAGAIN. */
+	EXPECT_EQ(0, vchan_write_pattern(self->se, ring - oh - 3, 2));
+	EXPECT_EQ(0, vchan_poll(self->se, POLLOUT, 0));
+	EXPECT_EQ(-1, write(self->se, &c, 0));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, ring - oh - 3, 2));
+
+	/* 4 bytes free: a 5000-byte message is accepted at once. */
+	EXPECT_EQ(0, vchan_write_pattern(self->se, ring - 2 * oh, 3));
+	EXPECT_EQ(POLLOUT, vchan_poll(self->se, POLLOUT, 0));
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 5000, 4));
+	EXPECT_EQ(0, vchan_poll(self->se, POLLOUT, 0));
+	EXPECT_EQ(-1, write(self->se, &c, 1));
+	EXPECT_EQ(EAGAIN, errno);
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, ring - 2 * oh + 5000, 2,
+		   (ring - oh) + (ring - oh - 3) + (ring - 2 * oh) + 5000, 4);
+
+	/* Both arrive whole and in order. */
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, ring - 2 * oh, 3));
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, 5000, 4));
+	EXPECT_EQ(POLLOUT, vchan_poll(self->se, POLLIN | POLLOUT, 0));
+	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_EQ(0, tc.queued_bytes);
+	EXPECT_EQ(0, tc.queued_msgs);
+	/* The other direction was never involved. */
+	EXPECT_DIR(ts, 0, 0, 0, 0);
+}
+
+/* EAGAIN for a non-blocking write while another writer streams. */
+TEST_F(io, nonblock_write_while_streaming)
+{
+	struct blocked b;
+	pthread_t t;
+	char c = 'x';
+
+	make_pair(_metadata, self, VCHAN_RING_MIN, VCHAN_F_SHARED);
+	self->se2 = open_se(self, O_NONBLOCK);
+	ASSERT_LE(0, self->se2) TH_LOG("%s", strerror(errno));
+
+	start_blocked(_metadata, &b, &t, self->se, true, BIG, 7);
+	EXPECT_EQ(-1, write(self->se2, &c, 1));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, vchan_poll(self->se2, POLLOUT, 0));
+	/* The other direction is free. */
+	ASSERT_EQ(0, vchan_set_nonblock(self->cl, true));
+	EXPECT_EQ(1, write(self->cl, &c, 1));
+	ASSERT_EQ(0, vchan_set_nonblock(self->cl, false));
+
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, BIG, 7));
+	finish_blocked(_metadata, &b, t);
+	EXPECT_EQ(BIG, b.ret) TH_LOG("%s", strerror(b.err));
+	EXPECT_EQ(POLLOUT, vchan_poll(self->se2, POLLOUT, 0));
+	EXPECT_EQ(1, write(self->se2, &c, 1));
+	EXPECT_EQ(1, read(self->cl, &c, 1));
+	vchan_free(b.buf, BIG);
+}
+
+/* poll() and epoll report exactly the state of both ends. */
+TEST_F(io, poll_epoll_exact)
+{
+	struct epoll_event ev, out[4];
+	char buf[16];
+	int ep;
+
+	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
+	EXPECT_EQ(POLLOUT, vchan_poll(self->se, POLLIN | POLLOUT, 0));
+	EXPECT_EQ(POLLOUT, vchan_poll(self->cl, POLLIN | POLLOUT, 0));
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, ep);
+	ev.events = EPOLLIN | EPOLLOUT;
+	ev.data.u32 = 1;
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->se, &ev));
+	ASSERT_EQ(1, epoll_wait(ep, out, 4, 0));
+	EXPECT_EQ(EPOLLOUT, out[0].events);
+
+	ASSERT_EQ(3, write(self->cl, "abc", 3));
+	EXPECT_EQ(POLLIN | POLLOUT, vchan_poll(self->se, POLLIN | POLLOUT, 0));
+	EXPECT_EQ(POLLOUT, vchan_poll(self->cl, POLLIN | POLLOUT, 0));
+	ASSERT_EQ(1, epoll_wait(ep, out, 4, 0));
+	EXPECT_EQ(EPOLLIN | EPOLLOUT, out[0].events);
+
+	ASSERT_EQ(3, read(self->se, buf, sizeof(buf)));
+	EXPECT_EQ(POLLOUT, vchan_poll(self->se, POLLIN | POLLOUT, 0));
+	ASSERT_EQ(1, epoll_wait(ep, out, 4, 0));
+	EXPECT_EQ(EPOLLOUT, out[0].events);
+
+	/* Edge-triggered readiness of the client end, with a wake-up. */
+	ev.events = EPOLLIN | EPOLLET;
+	ev.data.u32 = 2;
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_DEL, self->se, NULL));
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->cl, &ev));
+	EXPECT_EQ(0, epoll_wait(ep, out, 4, 0));
+	ASSERT_EQ(2, write(self->se, "hi", 2));
+	ASSERT_EQ(1, epoll_wait(ep, out, 4, VCHAN_HANG_MS));
+	EXPECT_EQ(EPOLLIN, out[0].events);
+	EXPECT_EQ(2, out[0].data.u32);
+	EXPECT_EQ(0, epoll_wait(ep, out, 4, 0));
+	ASSERT_EQ(2, read(self->cl, buf, sizeof(buf)));
+	close(ep);
+}
+
+/* A poll() that waits is woken by the other end's write. */
+TEST_F(io, poll_wakes)
+{
+	struct blocked b;
+	pthread_t t;
+	char buf[8];
+	uint64_t v;
+
+	make_pair(_metadata, self, 0, 0);
+	/* start_blocked() with a read, turned into a poll before it runs. */
+	memset(&b, 0, sizeof(b));
+	b.is_poll = true;
+	b.fd = self->cl;
+	b.ret = -2;
+	b.ready = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, b.ready);
+	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_fn, &b));
+	ASSERT_EQ(sizeof(v), read(b.ready, &v, sizeof(v)));
+	close(b.ready);
+	ASSERT_EQ(0, vchan_wait_sleeping(b.tid));
+	ASSERT_EQ(3, write(self->se, "abc", 3));
+	finish_blocked(_metadata, &b, t);
+	EXPECT_EQ(1, b.ret);
+	EXPECT_EQ(POLLIN, b.revents);
+	EXPECT_EQ(3, read(self->cl, buf, sizeof(buf)));
+}
+
+/*
+ * Client end closed: the session end reads what was queued, then EOF; its
+ * writes fail with EPIPE without SIGPIPE; poll says EPOLLHUP.
+ */
+TEST_F(io, client_close_eof_epipe)
+{
+	sigset_t block, pending;
+	char buf[16];
+	int rev;
+
+	make_pair(_metadata, self, 0, 0);
+	ASSERT_EQ(3, write(self->cl, "one", 3));
+	ASSERT_EQ(0, write(self->cl, buf, 0));
+	ASSERT_EQ(3, write(self->cl, "two", 3));
+	ASSERT_EQ(0, close(self->cl));
+	self->cl = -1;
+
+	rev = vchan_poll(self->se, POLLIN | POLLOUT, 0);
+	EXPECT_TRUE(rev & POLLHUP);
+	EXPECT_TRUE(rev & POLLIN);
+	EXPECT_FALSE(rev & POLLOUT);
+	ASSERT_EQ(3, read(self->se, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "one", 3));
+	ASSERT_EQ(3, read(self->se, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "two", 3));
+	EXPECT_EQ(0, read(self->se, buf, sizeof(buf)));
+	EXPECT_EQ(0, read(self->se, buf, sizeof(buf)));
+	/* Non-blocking: still EOF, not EAGAIN. */
+	ASSERT_EQ(0, vchan_set_nonblock(self->se, true));
+	EXPECT_EQ(0, read(self->se, buf, sizeof(buf)));
+	ASSERT_EQ(0, vchan_set_nonblock(self->se, false));
+	rev = vchan_poll(self->se, POLLIN | POLLOUT, 0);
+	EXPECT_TRUE(rev & POLLHUP);
+	EXPECT_FALSE(rev & POLLIN);
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGPIPE);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &block, NULL));
+	EXPECT_EQ(-1, write(self->se, "x", 1));
+	EXPECT_EQ(EPIPE, errno);
+	EXPECT_EQ(-1, write(self->se, "x", 0));
+	EXPECT_EQ(EPIPE, errno);
+	ASSERT_EQ(0, vchan_set_nonblock(self->se, true));
+	EXPECT_EQ(-1, write(self->se, "x", 1));
+	EXPECT_EQ(EPIPE, errno);
+	ASSERT_EQ(0, sigpending(&pending));
+	EXPECT_FALSE(sigismember(&pending, SIGPIPE)) TH_LOG("SIGPIPE was raised");
+
+	/* The ioctls still answer. */
+	EXPECT_EQ(0, vchan_fionread(self->se));
+}
+
+/* Same, with SIGPIPE at its default disposition in a child: it must live. */
+static int epipe_child(void *p)
+{
+	int fd = *(int *)p;
+
+	signal(SIGPIPE, SIG_DFL);
+	if (write(fd, "x", 1) != -1 || errno != EPIPE)
+		return 1;
+	return 0;
+}
+
+TEST_F(io, client_close_no_sigpipe)
+{
+	make_pair(_metadata, self, 0, 0);
+	close(self->cl);
+	self->cl = -1;
+	EXPECT_EQ(0, vchan_in_child(epipe_child, &self->se));
+}
+
+/* Threads blocked at the session end wake when the client end closes. */
+TEST_F(io, client_close_wakes_session)
+{
+	struct blocked r, w;
+	pthread_t rt, wt;
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGPIPE);
+	ASSERT_EQ(0, pthread_sigmask(SIG_BLOCK, &block, NULL));
+	make_pair(_metadata, self, VCHAN_RING_MIN, VCHAN_F_SHARED);
+	self->se2 = open_se(self, 0);
+	ASSERT_LE(0, self->se2);
+	start_blocked(_metadata, &r, &rt, self->se, false, 64, 0);
+	start_blocked(_metadata, &w, &wt, self->se2, true, BIG, 1);
+	close(self->cl);
+	self->cl = -1;
+	finish_blocked(_metadata, &r, rt);
+	finish_blocked(_metadata, &w, wt);
+	EXPECT_EQ(0, r.ret) TH_LOG("read: %s", strerror(r.err));
+	EXPECT_EQ(-1, w.ret);
+	EXPECT_EQ(EPIPE, w.err);
+	vchan_free(r.buf, 64);
+	vchan_free(w.buf, BIG);
+}
+
+/*
+ * Session end closed: the client end reads what it wrote, then EOF, sees
+ * EPOLLHUP, session_closes counts it; the next open clears that, and what
+ * the client wrote meanwhile is read by the new opener.
+ */
+TEST_F(io, session_close_hup)
+{
+	struct vchan_info info;
+	char buf[16];
+	int rev;
+
+	make_chan(_metadata, self, 0, 0);
+	/* Never opened yet: no hang-up, reads would block. */
+	EXPECT_EQ(POLLOUT, vchan_poll(self->cl, POLLIN | POLLOUT, 0));
+	ASSERT_EQ(0, vchan_set_nonblock(self->cl, true));
+	EXPECT_EQ(-1, read(self->cl, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+
+	self->se = open_se(self, 0);
+	ASSERT_LE(0, self->se);
+	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
+	ASSERT_EQ(3, write(self->se, "bye", 3));
+	ASSERT_EQ(0, close(self->se));
+	self->se = -1;
+
+	rev = vchan_poll(self->cl, POLLIN, 0);
+	EXPECT_TRUE(rev & POLLHUP);
+	EXPECT_TRUE(rev & POLLIN);
+	ASSERT_EQ(0, vchan_info(self->cl, &info));
+	EXPECT_EQ(0, info.session_open);
+	EXPECT_EQ(1, info.session_opens);
+	EXPECT_EQ(1, info.session_closes);
+
+	ASSERT_EQ(3, read(self->cl, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "bye", 3));
+	EXPECT_EQ(0, read(self->cl, buf, sizeof(buf)));
+	rev = vchan_poll(self->cl, POLLIN | POLLOUT, 0);
+	EXPECT_TRUE(rev & POLLHUP);
+	EXPECT_FALSE(rev & POLLIN);
+
+	/* Kept for the next opener. */
+	ASSERT_EQ(5, write(self->cl, "later", 5));
+	self->se = open_se(self, O_NONBLOCK);
+	ASSERT_LE(0, self->se);
+	rev = vchan_poll(self->cl, POLLIN | POLLOUT, 0);
+	EXPECT_FALSE(rev & POLLHUP);
+	EXPECT_EQ(-1, read(self->cl, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(5, read(self->se, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "later", 5));
+	ASSERT_EQ(0, vchan_info(self->cl, &info));
+	EXPECT_EQ(1, info.session_open);
+	EXPECT_EQ(2, info.session_opens);
+	EXPECT_EQ(1, info.session_closes);
+}
+
+TEST_F(io, session_close_wakes_client)
+{
+	struct blocked r;
+	pthread_t rt;
+
+	make_pair(_metadata, self, 0, 0);
+	start_blocked(_metadata, &r, &rt, self->cl, false, 64, 0);
+	close(self->se);
+	self->se = -1;
+	finish_blocked(_metadata, &r, rt);
+	EXPECT_EQ(0, r.ret) TH_LOG("read: %s", strerror(r.err));
+	vchan_free(r.buf, 64);
+}
+
+/* ---- writes interrupted by signals ---- */
+
+static volatile sig_atomic_t sig_count;
+
+static void on_sig(int sig)
+{
+	(void)sig;
+	sig_count++;
+}
+
+static void install(struct __test_metadata *_metadata, int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sig;
+	sa.sa_flags = flags;
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	sig_count = 0;
+}
+
+struct killer {
+	pthread_t target;
+	pid_t target_tid;
+	int fd;			/* reader (client end) */
+	size_t first;		/* bytes to read before the signal (0: none) */
+	size_t len;		/* message length */
+	uint32_t seed;
+	int done_fd;		/* eventfd the writer signals after write() */
+	bool wait_done;		/* wait for it before reading the rest */
+	bool read_after_signal;	/* first == 0: read all once the handler ran */
+	/* results */
+	int err;
+	bool write_done_early;	/* write() returned before the rest was read */
+	uint8_t *buf;
+};
+
+static void *killer_fn(void *p)
+{
+	struct killer *k = p;
+	size_t got = 0;
+	ssize_t n;
+
+	if (k->first) {
+		n = read(k->fd, k->buf, k->first);
+		if (n <= 0) {
+			k->err = n < 0 ? errno : ENODATA;
+			return NULL;
+		}
+		got = n;
+	} else if (vchan_wait_sleeping(k->target_tid)) {
+		k->err = ETIMEDOUT;
+		return NULL;
+	}
+	pthread_kill(k->target, SIGUSR1);
+	if (!k->first && !k->read_after_signal)
+		return NULL;
+	if (!k->first) {
+		long long deadline = vchan_now_ms() + VCHAN_HANG_MS;
+		struct timespec pause = { 0, 1000000 };
+
+		while (!sig_count && vchan_now_ms() < deadline)
+			nanosleep(&pause, NULL);
+	}
+	if (k->wait_done)
+		k->write_done_early =
+			vchan_poll(k->done_fd, POLLIN, VCHAN_HANG_MS) == POLLIN;
+	k->err = -vchan_read_msg(k->fd, k->buf + got, k->len - got,
+				 k->len - got + 64, 64);
+	return NULL;
+}
+
+/* A signal before the reader consumed anything: EINTR, nothing delivered. */
+static void eintr_unconsumed(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(io) *self, size_t len)
+{
+	struct killer k = { .target = pthread_self(), .target_tid = gettid(),
+			    .fd = self->cl };
+	struct vchan_dir_info tc, ts;
+	uint8_t *buf = vchan_alloc(len);
+	pthread_t t;
+	ssize_t n;
+
+	ASSERT_NE(NULL, buf);
+	vchan_fill(buf, len, 5, 0);
+	install(_metadata, 0);
+	ASSERT_EQ(0, pthread_create(&t, NULL, killer_fn, &k));
+	n = write(self->se, buf, len);
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(EINTR, errno);
+	ASSERT_EQ(0, vchan_join(t, NULL));
+	EXPECT_EQ(0, k.err) TH_LOG("%s", strerror(k.err));
+	EXPECT_EQ(1, sig_count);
+
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 0, 0, 0, 0);
+	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
+	EXPECT_EQ(0, vchan_fionread(self->cl));
+	/* The next message is the first the reader sees. */
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 100, 6));
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, 100, 6));
+	vchan_free(buf, len);
+}
+
+TEST_F(io, eintr_before_consume_ring_edge)
+{
+	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
+	/* One byte more than an empty ring holds. */
+	eintr_unconsumed(_metadata, self, VCHAN_RING_MIN - VCHAN_MSG_OVERHEAD + 1);
+}
+
+TEST_F(io, eintr_before_consume_big)
+{
+	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
+	eintr_unconsumed(_metadata, self, BIG);
+}
+
+/* The largest message that fits an empty ring needs no reader. */
+TEST_F(io, ring_fit_needs_no_reader)
+{
+	size_t len = VCHAN_RING_MIN - VCHAN_MSG_OVERHEAD;
+	uint8_t *buf = vchan_alloc(len);
+	struct sigaction sa;
+	ssize_t n;
+
+	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
+	ASSERT_NE(NULL, buf);
+	vchan_fill(buf, len, 8, 0);
+	/* Hang guard only: if the write sleeps, the alarm makes it fail. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sig;
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	alarm(VCHAN_HANG_MS / 1000);
+	n = write(self->se, buf, len);
+	alarm(0);
+	EXPECT_EQ(len, n) TH_LOG("write: %s", n < 0 ? strerror(errno) : "short");
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, len, 8));
+	vchan_free(buf, len);
+}
+
+/* With SA_RESTART the interrupted write restarts and delivers once. */
+TEST_F(io, signal_restart_delivers_once)
+{
+	struct killer k = { .target = pthread_self(), .target_tid = gettid(),
+			    .len = BIG, .read_after_signal = true };
+	struct vchan_dir_info tc, ts;
+	uint8_t *buf = vchan_alloc(BIG);
+	ssize_t n;
+	pthread_t t;
+
+	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
+	k.fd = self->cl;
+	k.buf = vchan_alloc(BIG + 64);
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, k.buf);
+	vchan_fill(buf, BIG, 9, 0);
+	install(_metadata, SA_RESTART);
+	ASSERT_EQ(0, pthread_create(&t, NULL, killer_fn, &k));
+	n = write(self->se, buf, BIG);
+	EXPECT_EQ(BIG, n) TH_LOG("write: %s", n < 0 ? strerror(errno) : "short");
+	ASSERT_EQ(0, vchan_join(t, NULL));
+	EXPECT_EQ(1, sig_count);
+	EXPECT_EQ(0, k.err) TH_LOG("reader: %s", strerror(k.err));
+	EXPECT_EQ(-1, vchan_check(k.buf, BIG, 9, 0));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 0, 0, BIG, 1);
+	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
+	vchan_free(buf, BIG);
+	vchan_free(k.buf, BIG + 64);
+}
+
+/*
+ * A signal after the reader began consuming the message: the write
+ * completes with the full length without waiting for the reader, and the
+ * reader gets the whole message.
+ */
+TEST_F_TIMEOUT(io, signal_after_partial_consume_completes, 90)
+{
+	struct killer k = { .target = pthread_self(), .target_tid = gettid(),
+			    .first = 1000, .len = BIG, .seed = 10,
+			    .wait_done = true };
+	struct vchan_dir_info tc, ts;
+	uint8_t *buf = vchan_alloc(BIG);
+	uint64_t one = 1;
+	pthread_t t;
+	ssize_t n;
+
+	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
+	k.fd = self->cl;
+	k.buf = vchan_alloc(BIG + 64);
+	k.done_fd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, k.done_fd);
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, k.buf);
+	vchan_fill(buf, BIG, 10, 0);
+	install(_metadata, 0);
+	ASSERT_EQ(0, pthread_create(&t, NULL, killer_fn, &k));
+	n = write(self->se, buf, BIG);
+	EXPECT_EQ(BIG, n) TH_LOG("write: %s", n < 0 ? strerror(errno) : "short");
+	ASSERT_EQ(sizeof(one), write(k.done_fd, &one, sizeof(one)));
+	ASSERT_EQ(0, vchan_join(t, NULL));
+	EXPECT_EQ(1, sig_count);
+	EXPECT_EQ(0, k.err) TH_LOG("reader: %s", strerror(k.err));
+	EXPECT_TRUE(k.write_done_early)
+		TH_LOG("write() waited for the reader after the signal");
+	EXPECT_EQ(-1, vchan_check(k.buf, BIG, 10, 0));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 0, 0, BIG, 1);
+	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
+	close(k.done_fd);
+	vchan_free(buf, BIG);
+	vchan_free(k.buf, BIG + 64);
+}
+
+/* ---- purge ---- */
+
+TEST_F(io, purge_each_direction)
+{
+	struct vchan_dir_info tc, ts;
+	char buf[64];
+
+	make_pair(_metadata, self, 0, 0);
+	/* Nothing queued: fine. */
+	EXPECT_EQ(0, vchan_purge(self->cl, VCHAN_PURGE_TO_CLIENT | VCHAN_PURGE_TO_SESSION));
+
+	EXPECT_EQ(0, vchan_write_pattern(self->cl, 10, 1));
+	EXPECT_EQ(0, vchan_write_pattern(self->cl, 20, 2));
+	EXPECT_EQ(0, vchan_write_pattern(self->cl, 30, 3));
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 40, 4));
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 50, 5));
+	dir_infos(_metadata, self->se, &tc, &ts);
+	EXPECT_DIR(ts, 60, 3, 60, 3);
+	EXPECT_DIR(tc, 90, 2, 90, 2);
+
+	/* The client end empties what it sent to the session. */
+	ASSERT_EQ(0, vchan_purge(self->cl, VCHAN_PURGE_TO_SESSION));
+	dir_infos(_metadata, self->se, &tc, &ts);
+	EXPECT_DIR(ts, 0, 0, 60, 3);
+	EXPECT_DIR(tc, 90, 2, 90, 2);
+	EXPECT_EQ(0, vchan_poll(self->se, POLLIN, 0));
+	EXPECT_EQ(0, vchan_fionread(self->se));
+	EXPECT_EQ(40, vchan_fionread(self->cl));
+
+	/* The session end empties what it sent to the client. */
+	ASSERT_EQ(0, vchan_purge(self->se, VCHAN_PURGE_TO_CLIENT));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 0, 0, 90, 2);
+	EXPECT_DIR(ts, 0, 0, 60, 3);
+	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
+
+	/* Both at once, asked from the session end. */
+	EXPECT_EQ(0, vchan_write_pattern(self->cl, 7, 6));
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 8, 7));
+	ASSERT_EQ(0, vchan_purge(self->se, VCHAN_PURGE_TO_CLIENT | VCHAN_PURGE_TO_SESSION));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 0, 0, 98, 3);
+	EXPECT_DIR(ts, 0, 0, 67, 4);
+
+	/* The channel still works, in both directions. */
+	EXPECT_EQ(0, vchan_write_pattern(self->cl, 11, 8));
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 12, 9));
+	EXPECT_EQ(0, vchan_read_pattern(self->se, 11, 8));
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, 12, 9));
+	ASSERT_EQ(0, vchan_set_nonblock(self->se, true));
+	EXPECT_EQ(-1, read(self->se, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+/* A message the reader has begun stays whole; the ones behind it go. */
+TEST_F(io, purge_keeps_begun_message)
+{
+	struct vchan_dir_info tc, ts;
+	uint8_t a[100], buf[200];
+
+	make_pair(_metadata, self, 0, 0);
+	vchan_fill(a, sizeof(a), 1, 0);
+	ASSERT_EQ(100, write(self->cl, a, 100));
+	EXPECT_EQ(0, vchan_write_pattern(self->cl, 50, 2));
+	ASSERT_EQ(30, read(self->se, buf, 30));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(ts, 120, 2, 150, 2);
+
+	ASSERT_EQ(0, vchan_purge(self->se, VCHAN_PURGE_TO_SESSION));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(ts, 70, 1, 150, 2);
+	EXPECT_EQ(70, vchan_fionread(self->se));
+	ASSERT_EQ(70, read(self->se, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, a + 30, 70));
+	ASSERT_EQ(0, vchan_set_nonblock(self->se, true));
+	EXPECT_EQ(-1, read(self->se, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(ts, 0, 0, 150, 2);
+}
+
+/* A message still being written is not cut. */
+TEST_F(io, purge_keeps_streaming_message)
+{
+	struct vchan_dir_info tc, ts;
+	struct blocked b;
+	pthread_t t;
+
+	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 5, 1));
+	start_blocked(_metadata, &b, &t, self->se, true, BIG, 2);
+	ASSERT_EQ(0, vchan_purge(self->cl, VCHAN_PURGE_TO_CLIENT));
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, BIG, 2));
+	finish_blocked(_metadata, &b, t);
+	EXPECT_EQ(BIG, b.ret) TH_LOG("%s", strerror(b.err));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 0, 0, BIG + 5, 2);
+	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
+	vchan_free(b.buf, BIG);
+}
+
+TEST_F(io, purge_invalid_einval)
+{
+	static const __u32 bad[] = { 0, 4, 8, 7, 1u << 31, ~0u };
+	struct vchan_dir_info tc, ts;
+	unsigned int i;
+
+	make_pair(_metadata, self, 0, 0);
+	EXPECT_EQ(0, vchan_write_pattern(self->cl, 10, 1));
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 20, 2));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(-1, vchan_purge(self->cl, bad[i])) TH_LOG("mask %#x", bad[i]);
+		EXPECT_EQ(EINVAL, errno) TH_LOG("mask %#x", bad[i]);
+		EXPECT_EQ(-1, vchan_purge(self->se, bad[i])) TH_LOG("mask %#x", bad[i]);
+		EXPECT_EQ(EINVAL, errno) TH_LOG("mask %#x", bad[i]);
+	}
+	EXPECT_EQ(-1, ioctl(self->se, VCHAN_IOC_PURGE, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(ts, 10, 1, 10, 1);
+	EXPECT_DIR(tc, 20, 1, 20, 1);
+	EXPECT_EQ(0, vchan_read_pattern(self->se, 10, 1));
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, 20, 2));
+}
+
+/* ---- read modes ---- */
+
+static void expect_mode(struct __test_metadata *_metadata, int fd, __u32 mode,
+			__u32 chunk)
+{
+	struct vchan_read_mode m;
+
+	memset(&m, 0xa5, sizeof(m));
+	ASSERT_EQ(0, ioctl(fd, VCHAN_IOC_GET_READ_MODE, &m));
+	EXPECT_EQ(mode, m.mode);
+	if (mode == VCHAN_READ_PDU)
+		EXPECT_EQ(chunk, m.chunk);
+}
+
+TEST_F(io, read_mode_invalid_einval)
+{
+	static const struct vchan_read_mode bad[] = {
+		{ 2, 0 },
+		{ 0xffffffff, 0 },
+		{ VCHAN_READ_PDU, VCHAN_MSG_MAX + 1 },
+		{ VCHAN_READ_PDU, 0xffffffff },
+	};
+	struct vchan_pdu_header h[64];
+	unsigned int i, round;
+
+	make_pair(_metadata, self, 0, 0);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < ARRAY_SIZE(bad); i++) {
+			EXPECT_EQ(-1, ioctl(self->cl, VCHAN_IOC_SET_READ_MODE, &bad[i]))
+				TH_LOG("mode %u chunk %u", bad[i].mode, bad[i].chunk);
+			EXPECT_EQ(EINVAL, errno);
+		}
+		EXPECT_EQ(-1, ioctl(self->cl, VCHAN_IOC_SET_READ_MODE, NULL));
+		EXPECT_EQ(EFAULT, errno);
+		EXPECT_EQ(-1, ioctl(self->cl, VCHAN_IOC_GET_READ_MODE, NULL));
+		EXPECT_EQ(EFAULT, errno);
+		if (round == 0) {
+			/* Unchanged: stream mode still works. */
+			expect_mode(_metadata, self->cl, VCHAN_READ_STREAM, 0);
+			EXPECT_EQ(0, vchan_write_pattern(self->se, 30, 1));
+			EXPECT_EQ(0, vchan_read_pattern(self->cl, 30, 1));
+			ASSERT_EQ(0, vchan_set_mode(self->cl, VCHAN_READ_PDU, 50));
+		}
+	}
+	/* Unchanged: still PDU with chunk 50. */
+	expect_mode(_metadata, self->cl, VCHAN_READ_PDU, 50);
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 60, 2));
+	ASSERT_EQ(8 + 50, read(self->cl, h, sizeof(h)));
+	EXPECT_EQ(60, h[0].length);
+	EXPECT_EQ(VCHAN_PDU_FIRST, h[0].flags);
+	ASSERT_EQ(8 + 10, read(self->cl, h, sizeof(h)));
+	EXPECT_EQ(60, h[0].length);
+	EXPECT_EQ(VCHAN_PDU_LAST, h[0].flags);
+	EXPECT_EQ(-1, vchan_check((char *)h + 8, 10, 2, 50));
+}
+
+TEST_F(io, read_mode_per_open_file)
+{
+	char buf[64];
+
+	make_pair(_metadata, self, 0, VCHAN_F_SHARED);
+	self->se2 = open_se(self, 0);
+	ASSERT_LE(0, self->se2);
+	ASSERT_EQ(0, vchan_set_mode(self->se, VCHAN_READ_PDU, 0));
+	expect_mode(_metadata, self->se, VCHAN_READ_PDU, VCHAN_PDU_CHUNK_DEFAULT);
+	expect_mode(_metadata, self->se2, VCHAN_READ_STREAM, 0);
+	expect_mode(_metadata, self->cl, VCHAN_READ_STREAM, 0);
+
+	ASSERT_EQ(3, write(self->cl, "abc", 3));
+	ASSERT_EQ(3, write(self->cl, "def", 3));
+	ASSERT_EQ(8 + 3, read(self->se, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf + 8, "abc", 3));
+	ASSERT_EQ(3, read(self->se2, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "def", 3));
+
+	/* A new open starts in stream mode. */
+	close(self->se);
+	self->se = open_se(self, 0);
+	ASSERT_LE(0, self->se);
+	expect_mode(_metadata, self->se, VCHAN_READ_STREAM, 0);
+}
+
+TEST_HARNESS_MAIN

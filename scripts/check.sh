@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/check.sh — the body of `make check`; run as root from anywhere.
+#
+# deps, module builds, lint, selftest build, then the selftests in a VM on
+# each Debian kernel.  The selftests print kselftest TAP to
+# build/check/<kernel>.tap; every step adds one result of its own
+# ("ok - lint", "not ok - vm 6.1 kernel log", ...) to build/check/steps.tap.
+# The last line is scripts/tap-summary's "N passed, N failed, N skipped"
+# over all of them.  Exit status: non-zero if anything failed or if the VMs
+# ran no test at all.
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+cd "$TOP"
+OUT=$TOP/build/check
+KERNELS=(6.1 6.12)
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+steps=$OUT/steps.tap
+: >"$steps"
+
+step() {	# step ok|not-ok NAME [REASON]
+	local line
+	if [[ $1 = ok ]]; then line="ok - $2"; else line="not ok - $2${3:+ # $3}"; fi
+	echo "$line" >>"$steps"
+	echo "check: $line" >&2
+}
+
+# A failed build leaves nothing to test: print the summary of what ran and stop.
+stop_early() {
+	scripts/tap-summary "$steps" || true
+	exit 1
+}
+
+run_step() {	# run_step NAME CMD...: one result for CMD's exit status
+	local name=$1
+	shift
+	echo "check: == $name" >&2
+	if "$@"; then step ok "$name"; return 0; fi
+	step not-ok "$name"
+	return 1
+}
+
+run_step deps scripts/deps.sh || stop_early
+run_step modules make modules || stop_early
+run_step lint make lint || true
+run_step selftests make selftests || stop_early
+
+for k in "${KERNELS[@]}"; do
+	echo "check: == vm $k" >&2
+	tap=$OUT/$k.tap
+	status=$OUT/$k.status
+	# stdout is the TAP (tee'd to the file); vm-run's own messages and the
+	# tests' stderr pass through on stderr.
+	tools/vm-run --kernel "$k" --status-file "$status" -- make -C selftests run_tests | tee "$tap" || true
+	command=$(sed -n 's/^command=//p' "$status" 2>/dev/null || true)
+	kernel_log=$(sed -n 's/^kernel_log=//p' "$status" 2>/dev/null || true)
+
+	if [[ $command = 0 ]]; then
+		step ok "vm $k run_tests"
+	else
+		step not-ok "vm $k run_tests" "exit ${command:-unknown}"
+	fi
+	# "none": the VM never got as far as a console log (build or boot failed):
+	# that is already counted above.
+	case $kernel_log in
+	clean) step ok "vm $k kernel log" ;;
+	splat) step not-ok "vm $k kernel log" "splat, see vm-run's output above" ;;
+	esac
+done
+
+# Zero tests is a failure, not a pass: a broken runner must not look green.
+vm_taps=("${KERNELS[@]/#/$OUT/}")
+vm_taps=("${vm_taps[@]/%/.tap}")
+vm_rc=0
+scripts/tap-summary "${vm_taps[@]}" >/dev/null || vm_rc=$?
+if [[ $vm_rc = 2 ]]; then
+	step not-ok "selftests ran" "no TAP result in ${vm_taps[*]}"
+fi
+
+# The one summary line; tap-summary's status says whether anything failed.
+scripts/tap-summary "$steps" "${vm_taps[@]}"

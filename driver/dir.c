@@ -190,6 +190,13 @@ static void dir_unlock(struct vchan_dir *d, struct dir_state *st, bool reader)
 	vchan_req_complete_all(&st->done);
 }
 
+/* A writer was told its message is written. */
+static void count_accepted(struct vchan_dir *d, size_t len)
+{
+	d->total_msgs++;
+	d->total_bytes += len;
+}
+
 static void unqueue(struct vchan_dir *d, struct vchan_req *r, ssize_t res,
 		    struct list_head *done)
 {
@@ -211,8 +218,8 @@ static void unqueue(struct vchan_dir *d, struct vchan_req *r, ssize_t res,
 		WRITE_ONCE(d->direct, false);
 	}
 	if (res >= 0) {
-		d->total_msgs++;
-		d->total_bytes += r->len;
+		if (r->kind != VCHAN_REQ_BEHIND)
+			count_accepted(d, r->len);
 	} else if (!r->started || r->left == r->len) {
 		/* Nothing of it was delivered. */
 		d->queued_msgs--;
@@ -405,6 +412,7 @@ static ssize_t wait_write(struct vchan_dir *d, struct vchan_req *r)
 		settle(d, &st.done);
 	} else if (r->queued && !vchan_req_copy(r, NULL)) {
 		r->kind = VCHAN_REQ_BEHIND;	/* our reference is the queue's now */
+		count_accepted(d, r->len);
 		ret = r->len;
 		dir_unlock(d, &st, false);
 		return ret;
@@ -450,8 +458,7 @@ ssize_t vchan_dir_write(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter
 			WRITE_ONCE(d->head, d->head + len);
 			d->queued_msgs++;
 			d->queued_bytes += len;
-			d->total_msgs++;
-			d->total_bytes += len;
+			count_accepted(d, len);
 		} else {
 			WRITE_ONCE(d->head, start);
 			ret = -EFAULT;
@@ -473,6 +480,8 @@ ssize_t vchan_dir_write(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter
 			r = NULL;
 		else
 			enqueue(d, r);
+		if (!ret && nonblock)
+			count_accepted(d, len);
 	}
 	settle(d, &st.done);
 	dir_unlock(d, &st, false);

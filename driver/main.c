@@ -307,7 +307,6 @@ static const struct file_operations vchan_control_fops = {
 	.llseek		= noop_llseek,
 };
 
-
 static char *vchan_control_devnode(VCHAN_DEVNODE_CONST struct device *dev,
 				   umode_t *mode, kuid_t *uid, kgid_t *gid)
 {

@@ -112,7 +112,8 @@ out:
  */
 int vchan_req_copy(struct vchan_req *r, struct iov_iter *from)
 {
-	unsigned int nr = DIV_ROUND_UP(r->left, PAGE_SIZE), i;
+	size_t left = r->left;
+	unsigned int nr = DIV_ROUND_UP(left, PAGE_SIZE), i;
 	struct bio_vec *bv = kvmalloc_array(nr, sizeof(*bv), GFP_KERNEL_ACCOUNT);
 	struct iov_iter dst;
 	size_t done = 0;
@@ -122,19 +123,20 @@ int vchan_req_copy(struct vchan_req *r, struct iov_iter *from)
 	for (i = 0; i < nr; i++) {
 		bv[i].bv_page = alloc_page(GFP_KERNEL_ACCOUNT);
 		bv[i].bv_offset = 0;
-		bv[i].bv_len = min_t(size_t, r->left - i * PAGE_SIZE, PAGE_SIZE);
+		bv[i].bv_len = min_t(size_t, left - i * PAGE_SIZE, PAGE_SIZE);
 		if (!bv[i].bv_page)
 			break;
 	}
 	if (i == nr) {
-		iov_iter_bvec(&dst, ITER_DEST, bv, nr, r->left);
+		iov_iter_bvec(&dst, ITER_DEST, bv, nr, left);
 		for (i = 0; i < nr && from; i++)
 			done += copy_page_from_iter(bv[i].bv_page, 0, bv[i].bv_len, from);
 		if (!from)
-			done = vchan_req_to_iter(r, r->left, &dst);
+			done = vchan_req_to_iter(r, left, &dst);
+		r->left = left;
 		i = nr;
 	}
-	if (i < nr || done != r->left) {
+	if (i < nr || done != left) {
 		while (i--)
 			put_page(bv[i].bv_page);
 		kvfree(bv);

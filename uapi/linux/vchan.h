@@ -28,20 +28,43 @@
  * Data path
  *   Every write() is one message of 0..VCHAN_MSG_MAX bytes (EMSGSIZE beyond),
  *   delivered whole and in order; messages of concurrent writers never
- *   interleave.  A message larger than the free ring space streams through the
- *   ring: a blocking write returns once the whole message is in the ring.  If
- *   a signal arrives before the reader has consumed any byte of the message,
- *   the write returns EINTR (or restarts, with SA_RESTART) and nothing of it is
- *   delivered; once the reader has begun consuming it, the write completes:
- *   the rest of the message is copied into a kernel buffer and delivered from
- *   there, and write() returns the full length.
+ *   interleave.  A message that fits in the ring while no other is queued is
+ *   copied in at once.  Otherwise it queues, in order: a blocking write
+ *   sleeps until its message is in the ring or read (a message larger than
+ *   the ring is read straight from the writer's pages: one copy).  If a
+ *   signal arrives before the reader has consumed any byte of the message,
+ *   the write returns EINTR (or restarts, with SA_RESTART) and nothing of it
+ *   is delivered; once the reader has begun consuming it, the write
+ *   completes: the rest of the message is copied into a kernel buffer and
+ *   delivered from there, and write() returns the full length.
  *
  *   A non-blocking write (O_NONBLOCK) fails with EAGAIN while another message
- *   is being written in that direction or when fewer than
- *   VCHAN_MSG_OVERHEAD bytes of the ring are free; otherwise it succeeds at
- *   once: what does not fit in the ring is kept in a kernel buffer (charged
- *   to the writer's memory cgroup) until the reader makes room.  EPOLLOUT
- *   means exactly that a non-blocking write would be accepted.
+ *   is queued in that direction or when fewer than VCHAN_MSG_OVERHEAD bytes
+ *   of the ring are free; otherwise it succeeds at once: what does not fit
+ *   in the ring is kept in a kernel buffer (charged to the writer's memory
+ *   cgroup) until the reader makes room.  EPOLLOUT means exactly that a
+ *   non-blocking write would be accepted.
+ *
+ * Asynchronous I/O
+ *   io_submit() reads and writes (IOCB_CMD_PREAD[V]/PWRITE[V]; offsets are
+ *   ignored) complete at once when they can, else queue (-EIOCBQUEUED) and
+ *   complete through the aio ring, in submission order: a queued write holds
+ *   its place against every later write, blocking, non-blocking or
+ *   asynchronous; queued reads are served oldest first as data arrives (a
+ *   blocking read() is not queued and may take data first).  The writer's
+ *   and reader's pages are pinned at submission; the submitter's memory is
+ *   never touched through its address space afterwards.  Each direction
+ *   holds at most max_aio_requests requests and max_aio_bytes bytes of them
+ *   (module parameters); beyond, the request fails with EAGAIN.
+ *   RWF_NOWAIT (IOCB_NOWAIT) gives EAGAIN instead of queueing; io_uring
+ *   relies on it and on poll wake-ups.
+ *   io_cancel() ends a queued request with ECANCELED, nothing of it
+ *   delivered; a write the reader has begun is never cut: it completes
+ *   normally (io_cancel still returns EINPROGRESS, as for every request it
+ *   found).  A process that exits or calls io_destroy() cancels its requests
+ *   the same way.  When the client end closes, the session end's queued
+ *   writes end with EPIPE and its queued reads, once the queue is drained,
+ *   with 0.
  *
  *   Ring space is used by the payload plus VCHAN_MSG_OVERHEAD bytes per
  *   message.
@@ -64,10 +87,11 @@
  * Channel ioctls (either end)
  *   VCHAN_IOC_INFO           struct vchan_info: names, counters, open counts.
  *   VCHAN_IOC_PURGE          drops what is queued in the directions given
- *                            (VCHAN_PURGE_*; EINVAL for 0 or unknown bits).
- *                            A message is never cut: the rest of a message a
- *                            reader has begun, and a message still being
- *                            written, stay and are delivered whole.
+ *                            (VCHAN_PURGE_*; EINVAL for 0 or unknown bits):
+ *                            queued writes, blocking ones included, end with
+ *                            ECANCELED.  A message is never cut: the rest of
+ *                            a message a reader has begun stays and is
+ *                            delivered whole.
  *   VCHAN_IOC_SET_READ_MODE  per open file: VCHAN_READ_STREAM or
  *                            VCHAN_READ_PDU with 'chunk' 1..VCHAN_MSG_MAX
  *                            (0 means 1600); EINVAL otherwise.

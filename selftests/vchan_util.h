@@ -469,4 +469,186 @@ static inline int vchan_become_nobody(void)
 	return 0;
 }
 
+/*
+ * Reads one whole message in PDU read mode (the fd's read mode set with
+ * VCHAN_IOC_SET_READ_MODE to VCHAN_READ_PDU and this 'chunk') into 'buf',
+ * which has room for 'cap' bytes, with reads of header + 'chunk' bytes, and
+ * checks its framing: every header has the same 'length', VCHAN_PDU_FIRST is
+ * on the first read only, VCHAN_PDU_LAST on the last only, and the payloads
+ * add up to 'length'.  Unlike plain reads this sees zero-length messages.
+ * Returns the message length, or -errno from read(), -ENODATA on EOF,
+ * -EPROTO on bad framing, -EMSGSIZE if the message is longer than 'cap'.
+ */
+static inline long long vchan_read_pdu_msg(int fd, void *buf, size_t cap,
+					   size_t chunk)
+{
+	size_t rlen = sizeof(struct vchan_pdu_header) + chunk, got = 0;
+	struct vchan_pdu_header h;
+	uint8_t *rbuf = malloc(rlen);
+	long long ret = -EPROTO;
+	bool first = true;
+	ssize_t n;
+
+	if (!rbuf)
+		return -ENOMEM;
+	for (;;) {
+		n = read(fd, rbuf, rlen);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		if (n == 0) {
+			ret = -ENODATA;
+			break;
+		}
+		if ((size_t)n < sizeof(h))
+			break;
+		memcpy(&h, rbuf, sizeof(h));
+		n -= sizeof(h);
+		if (first && h.length > cap) {
+			ret = -EMSGSIZE;
+			break;
+		}
+		if (!!(h.flags & VCHAN_PDU_FIRST) != first ||
+		    (h.flags & ~(VCHAN_PDU_FIRST | VCHAN_PDU_LAST)) ||
+		    (!first && h.length != ret) || (size_t)n > chunk ||
+		    got + n > h.length)
+			break;
+		if (first)
+			ret = h.length;
+		first = false;
+		memcpy((uint8_t *)buf + got, rbuf + sizeof(h), n);
+		got += n;
+		if (!!(h.flags & VCHAN_PDU_LAST) != (got == h.length)) {
+			ret = -EPROTO;
+			break;
+		}
+		if (got == h.length)
+			break;
+	}
+	free(rbuf);
+	return ret;
+}
+
+/* A field of /proc/meminfo in kB, -1 on error. */
+static inline long long vchan_meminfo_kb(const char *key)
+{
+	char line[256];
+	size_t klen = strlen(key);
+	long long v = -1;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			v = strtoll(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* Writes a string to a (sysfs, procfs) file: 0 or -errno. */
+static inline int vchan_write_text(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != strlen(s))
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Slab memory in kB with as little noise as we can: reclaimable caches
+ * dropped and every slab cache shrunk to its used slabs.  -1 on error.
+ */
+static inline long long vchan_settled_slab_kb(void)
+{
+	struct dirent *de;
+	char path[512];
+	DIR *d;
+
+	sync();
+	vchan_write_text("/proc/sys/vm/drop_caches", "3");
+	d = opendir("/sys/kernel/slab");
+	if (d) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink",
+				 de->d_name);
+			vchan_write_text(path, "1");
+		}
+		closedir(d);
+	}
+	return vchan_meminfo_kb("Slab");
+}
+
+/*
+ * Sizes of the async tests' message sets.  vchan_mixed_len: 0 B to 1 MiB,
+ * most small; 1,000 of them make about 41 MiB (25 messages near 1 MiB, 100
+ * up to 256 KiB, 20 empty, the rest under 8 KiB).  vchan_small_len: about
+ * 12 KiB on average, some empty, one in 23 of 100-200 KB.
+ */
+static inline uint32_t vchan_mix(uint32_t i)
+{
+	uint32_t x = i * 2654435761u;
+
+	x ^= x >> 15;
+	x *= 0x2c1b3c6du;
+	x ^= x >> 12;
+	return x;
+}
+
+static inline size_t vchan_mixed_len(unsigned int i)
+{
+	uint32_t x = vchan_mix(i);
+
+	if (i == 500)
+		return 1U << 20;
+	if (i % 50 == 0)
+		return 0;
+	if (i % 40 == 7)
+		return (1U << 20) - x % 65536;
+	if (i % 10 == 3)
+		return x % 262144;
+	return x % 8192;
+}
+
+static inline size_t vchan_small_len(unsigned int i)
+{
+	uint32_t x = vchan_mix(i + 7777);
+
+	if (i % 17 == 0)
+		return 0;
+	if (i % 23 == 5)
+		return 100000 + x % 100000;
+	return x % 12000;
+}
+
+/* Checksum of 'len' bytes of pattern 'seed' (0 if out of memory). */
+static inline uint64_t vchan_pattern_sum(size_t len, uint32_t seed)
+{
+	uint8_t *p = vchan_alloc(len);
+	uint64_t sum;
+
+	if (!p)
+		return 0;
+	vchan_fill(p, len, seed, 0);
+	sum = vchan_checksum(p, len);
+	vchan_free(p, len);
+	return sum;
+}
+
 #endif /* VCHAN_UTIL_H */

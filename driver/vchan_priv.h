@@ -5,14 +5,10 @@
  * A channel has two directions (struct vchan_dir): to_client, written by the
  * session end and read by the client end, and to_session the other way.
  * Each direction is a byte ring of a power-of-two size holding messages, each
- * a 4-byte length followed by the payload.  A message larger than the free
- * space streams through the ring: the reader may consume its start while the
- * writer still copies the rest in.
- *
- * A message that is not in the ring waits in the direction's write queue as
- * a request (struct vchan_req) carrying its pages; readers whose read cannot
- * complete at once wait in the read queue with their pinned buffer when they
- * are asynchronous (io_submit).  See dir.c.
+ * a 4-byte length followed by the payload.  A message that is not in the
+ * ring waits in the direction's write queue as a request (struct vchan_req)
+ * carrying its pages; asynchronous (io_submit) reads that cannot complete at
+ * once wait in the read queue with their pinned buffer.  See dir.c.
  *
  * Locking (outermost first):
  *   vchan_lock      (main.c) the channel registry, channel counts, and each

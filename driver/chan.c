@@ -244,14 +244,109 @@ static ssize_t session_open_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(session_open);
 
+static ssize_t owner_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	const struct vchan_chan *chan = to_vchan(dev);
+
+	return sysfs_emit(buf, "%u:%u\n", from_kuid(&init_user_ns, chan->uid),
+			  from_kgid(&init_user_ns, chan->gid));
+}
+static DEVICE_ATTR_RO(owner);
+
+static ssize_t mode_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%04o\n", to_vchan(dev)->mode);
+}
+static DEVICE_ATTR_RO(mode);
+
 static struct attribute *vchan_chan_attrs[] = {
 	&dev_attr_session.attr,
 	&dev_attr_name.attr,
 	&dev_attr_flags.attr,
 	&dev_attr_session_open.attr,
+	&dev_attr_owner.attr,
+	&dev_attr_mode.attr,
 	NULL
 };
-ATTRIBUTE_GROUPS(vchan_chan);
+
+static const struct attribute_group vchan_chan_group = {
+	.attrs = vchan_chan_attrs,
+};
+
+/* ch<minor>/to_client/ and ch<minor>/to_session/: the VCHAN_IOC_INFO counters. */
+struct vchan_stat_attr {
+	struct device_attribute attr;
+	bool to_session;
+};
+
+static ssize_t stat_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	const struct vchan_stat_attr *sa = container_of(attr, struct vchan_stat_attr, attr);
+	struct vchan_chan *chan = to_vchan(dev);
+	const char *name = attr->attr.name;
+	struct vchan_dir_info i;
+	u64 val;
+
+	vchan_dir_info(sa->to_session ? &chan->to_session : &chan->to_client, &i);
+	if (!strcmp(name, "ring_size"))
+		val = i.ring_size;
+	else if (!strcmp(name, "queued_bytes"))
+		val = i.queued_bytes;
+	else if (!strcmp(name, "queued_msgs"))
+		val = i.queued_msgs;
+	else if (!strcmp(name, "total_bytes"))
+		val = i.total_bytes;
+	else
+		val = i.total_msgs;
+	return sysfs_emit(buf, "%llu\n", val);
+}
+
+#define VCHAN_STAT(ts, name) { __ATTR(name, 0444, stat_show, NULL), (ts) }
+
+static struct vchan_stat_attr vchan_stats[] = {
+	VCHAN_STAT(false, ring_size),
+	VCHAN_STAT(false, queued_bytes),
+	VCHAN_STAT(false, queued_msgs),
+	VCHAN_STAT(false, total_bytes),
+	VCHAN_STAT(false, total_msgs),
+	VCHAN_STAT(true, ring_size),
+	VCHAN_STAT(true, queued_bytes),
+	VCHAN_STAT(true, queued_msgs),
+	VCHAN_STAT(true, total_bytes),
+	VCHAN_STAT(true, total_msgs),
+};
+
+static struct attribute *to_client_attrs[] = {
+	&vchan_stats[0].attr.attr, &vchan_stats[1].attr.attr,
+	&vchan_stats[2].attr.attr, &vchan_stats[3].attr.attr,
+	&vchan_stats[4].attr.attr, NULL
+};
+
+static struct attribute *to_session_attrs[] = {
+	&vchan_stats[5].attr.attr, &vchan_stats[6].attr.attr,
+	&vchan_stats[7].attr.attr, &vchan_stats[8].attr.attr,
+	&vchan_stats[9].attr.attr, NULL
+};
+
+static const struct attribute_group to_client_group = {
+	.name = "to_client",
+	.attrs = to_client_attrs,
+};
+
+static const struct attribute_group to_session_group = {
+	.name = "to_session",
+	.attrs = to_session_attrs,
+};
+
+static const struct attribute_group *vchan_chan_groups[] = {
+	&vchan_chan_group,
+	&to_client_group,
+	&to_session_group,
+	NULL
+};
 
 static void vchan_chan_release(struct device *dev)
 {

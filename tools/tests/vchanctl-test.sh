@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vchanctl end to end, as root with the module loaded (tools/vm-run does that):
+#   tools/vm-run -- tools/tests/vchanctl-test.sh
+# Prints TAP; exits non-zero if any check failed.
+set -u
+cd "$(dirname "$0")/../.."
+VCHANCTL=${VCHANCTL:-$PWD/tools/vchanctl}
+work=$(mktemp -d -p /dev/shm)	# tmpfs: fifos work there
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+n=0
+failed=0
+
+check() {	# check NAME CMD...: one TAP line for CMD's status
+	local name=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		echo "ok $n vchanctl.$name"
+	else
+		echo "not ok $n vchanctl.$name"
+		failed=1
+	fi
+}
+
+# Wait (bounded) for a condition that a background process brings about.
+wait_for() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+output_is() {	# output_is EXPECTED CMD...
+	local want=$1 got
+	shift
+	got=$("$@" 2>&1)
+	[[ $got == "$want" ]] || { echo "# want: $want"; echo "# got:  $got"; return 1; }
+}
+
+echo "TAP version 13"
+check list_empty output_is "(no channels)" "$VCHANCTL" list
+check list_json_empty output_is "[]" "$VCHANCTL" list --json
+check bad_usage_exit_2 bash -c "'$VCHANCTL' serve 1 x >/dev/null 2>&1; [[ \$? == 2 ]]"
+
+# --echo: every message comes back whole.
+"$VCHANCTL" serve 7 demo --echo --owner 65534:65534 --mode 0640 2>"$work/echo.err" &
+echo_pid=$!
+check echo_node_appears wait_for test -c /dev/vchan/7/demo
+check node_owner_mode output_is "65534:65534 640" stat -c '%u:%g %a' /dev/vchan/7/demo
+head -c 100000 /dev/urandom >"$work/msg"
+echo_roundtrip() {
+	exec 3<>/dev/vchan/7/demo
+	cat "$work/msg" >&3
+	head -c 100000 <&3 >"$work/back"
+	printf hello >&3
+	head -c 5 <&3 >>"$work/back"
+	exec 3>&-
+	head -c 100000 "$work/back" | cmp -s "$work/msg" - &&
+		[[ $(tail -c 5 "$work/back") == hello ]]
+}
+check echo_roundtrip echo_roundtrip
+check list_shows_channel bash -c "'$VCHANCTL' list | grep -Eq '^7 +demo +static +65534:65534 0640 +65536/65536 .*100005B/2m +100005B/2m +0\$'"
+check list_json_fields bash -c "'$VCHANCTL' list --json | tr -d ' \n' | grep -q '\"session\":7,\"name\":\"demo\",\"kind\":\"static\",\"shared\":false,\"owner\":\"65534:65534\",\"mode\":\"0640\",\"session_open\":0,\"to_client\":{\"ring_size\":65536,\"queued_bytes\":0,\"queued_msgs\":0,\"total_bytes\":100005,\"total_msgs\":2}'"
+check exists_error output_is "vchanctl: channel 7/demo exists" "$VCHANCTL" serve 7 demo --sink
+check top_once bash -c "'$VCHANCTL' top --count 1 --interval 0.2 | grep -Eq '^7 +demo '"
+kill -INT $echo_pid
+check echo_exits wait $echo_pid
+check echo_gone_after_exit wait_for test ! -e /dev/vchan/7/demo
+
+# --sink: totals and the FNV-1a 64 checksum of what arrived ("a", "b", "c").
+"$VCHANCTL" serve 8 sink --sink >"$work/sink.out" 2>/dev/null &
+sink_pid=$!
+check sink_node_appears wait_for test -c /dev/vchan/8/sink
+sink_write() {
+	exec 3>/dev/vchan/8/sink
+	printf a >&3 && printf b >&3 && printf c >&3
+	exec 3>&-
+	wait_for bash -c "'$VCHANCTL' list --json | tr -d ' \n' | grep -q '\"name\":\"sink\".*\"to_client\":{[^}]*\"queued_msgs\":0,\"total_bytes\":3'"
+}
+check sink_write sink_write
+kill -TERM $sink_pid
+wait $sink_pid
+check sink_totals output_is "messages 3 bytes 3 fnv1a64 e71fa2190541574b" cat "$work/sink.out"
+
+# --cat: stdin becomes messages, messages become stdout.
+mkfifo "$work/in"
+"$VCHANCTL" serve 9 cat --cat <"$work/in" >"$work/cat.out" 2>/dev/null &
+cat_pid=$!
+exec 4>"$work/in"
+check cat_node_appears wait_for test -c /dev/vchan/9/cat
+cat_relay() {
+	exec 3<>/dev/vchan/9/cat
+	printf 'from-stdin' >&4
+	[[ $(head -c 10 <&3) == from-stdin ]] || return 1
+	printf 'to-stdout' >&3
+	exec 3>&-
+	wait_for grep -q '^to-stdout$' "$work/cat.out"
+}
+check cat_relay cat_relay
+exec 4>&-
+kill -INT $cat_pid
+wait $cat_pid
+
+check nonroot_denied output_is "vchanctl: /dev/vchan/control: permission denied (run as root or as a member of its group)" \
+	setpriv --reuid 65534 --regid 65534 --clear-groups "$VCHANCTL" serve 1 x --echo
+
+echo "1..$n"
+exit $failed

@@ -29,23 +29,17 @@
 
 #include "kselftest_harness.h"
 
+#include "vchan_fixture.h"
+#include "vchan_async.h"
+
 #ifndef RWF_NOWAIT
 #define RWF_NOWAIT	0x00000008
 #endif
 
-#define MiB		(1U << 20)
 #define NR_EVENTS	2048		/* of the fixture's aio context */
-#define READ_CHUNK	65536U		/* PDU chunk of the draining reader */
-#define RING		VCHAN_RING_MIN
-#define HDR		VCHAN_MSG_OVERHEAD
 
 FIXTURE(aio) {
-	int ctl;
-	__u32 session;
-	int cl;
-	int se;
-	int se2;
-	char name[16];
+	VCHAN_CHAN_FIXTURE;
 	io_context_t ctx;
 	long long saved_reqs;	/* module parameters to restore, -1: untouched */
 	long long saved_bytes;
@@ -53,76 +47,32 @@ FIXTURE(aio) {
 
 FIXTURE_SETUP(aio)
 {
-	self->cl = self->se = self->se2 = -1;
 	self->saved_reqs = self->saved_bytes = -1;
 	self->ctx = 0;
-	self->ctl = vchan_open_control();
-	ASSERT_LE(0, self->ctl) TH_LOG("open %s: %s", VCHAN_CONTROL, strerror(errno));
-	self->session = vchan_unique_session();
+	vchan_chan_setup(_metadata, &self->chan);
 	ASSERT_EQ(0, io_setup(NR_EVENTS, &self->ctx));
-}
-
-static void restore_param(const char *name, long long v)
-{
-	char path[256], val[32];
-
-	if (v < 0)
-		return;
-	snprintf(path, sizeof(path), VCHAN_SYSFS_PARAMS "/%s", name);
-	snprintf(val, sizeof(val), "%lld", v);
-	vchan_write_text(path, val);
 }
 
 FIXTURE_TEARDOWN(aio)
 {
 	if (self->ctx)
 		io_destroy(self->ctx);
-	restore_param("max_aio_requests", self->saved_reqs);
-	restore_param("max_aio_bytes", self->saved_bytes);
-	if (self->se2 >= 0)
-		close(self->se2);
-	if (self->se >= 0)
-		close(self->se);
-	if (self->cl >= 0)
-		close(self->cl);
-	if (self->ctl >= 0)
-		close(self->ctl);
+	if (self->saved_reqs >= 0)
+		vchan_set_param("max_aio_requests", self->saved_reqs);
+	if (self->saved_bytes >= 0)
+		vchan_set_param("max_aio_bytes", self->saved_bytes);
+	vchan_chan_teardown(&self->chan);
 }
 
 /* Sets a module parameter for this test; the teardown restores it. */
 static void set_param(struct __test_metadata *_metadata, const char *name,
 		      long long v, long long *saved)
 {
-	char path[256], val[32];
-
 	if (*saved < 0) {
 		*saved = vchan_param(name);
 		ASSERT_LE(0, *saved) TH_LOG("cannot read parameter %s", name);
 	}
-	snprintf(path, sizeof(path), VCHAN_SYSFS_PARAMS "/%s", name);
-	snprintf(val, sizeof(val), "%lld", v);
-	ASSERT_EQ(0, vchan_write_text(path, val)) TH_LOG("cannot set %s", name);
-}
-
-/* A channel with both rings of 'ring' bytes and its session end open. */
-static void make_pair(struct __test_metadata *_metadata, FIXTURE_DATA(aio) *self,
-		      const char *name, __u32 ring, __u32 flags)
-{
-	snprintf(self->name, sizeof(self->name), "%s", name);
-	self->cl = vchan_create(self->ctl, self->session, self->name, flags, ring);
-	ASSERT_LE(0, self->cl) TH_LOG("create: %s", strerror(errno));
-	self->se = vchan_open_node(self->session, self->name, O_RDWR);
-	ASSERT_LE(0, self->se) TH_LOG("open: %s", strerror(errno));
-}
-
-static struct vchan_dir_info dir_info(struct __test_metadata *_metadata, int fd,
-				      bool to_client)
-{
-	struct vchan_info info;
-
-	memset(&info, 0, sizeof(info));
-	EXPECT_EQ(0, vchan_info(fd, &info));
-	return to_client ? info.to_client : info.to_session;
+	ASSERT_EQ(0, vchan_set_param(name, v)) TH_LOG("cannot set %s", name);
 }
 
 /* ---- events ---- */
@@ -189,110 +139,47 @@ static int submit1(io_context_t ctx, struct iocb *cb)
 	return io_submit(ctx, 1, &cb);
 }
 
-/* ---- sets of messages with known sizes and contents ---- */
+/* ---- writing sets of messages (vchan_async.h) ---- */
 
-struct msgs {
-	unsigned int n;
-	size_t *len;
-	size_t *off;		/* in arena */
-	uint32_t *seed;
-	uint64_t *sum;
-	uint8_t *arena;
-	size_t total;
-	struct iocb *cbs;
-	struct iocb **ptrs;
+/* An iocb for each message of a set, writing it at fd with its index as data. */
+struct msg_writes {
+	struct iocb *cb;
+	struct iocb **ptr;
 };
 
-static void msgs_free(struct msgs *m)
-{
-	vchan_free(m->arena, m->total);
-	free(m->len);
-	free(m->off);
-	free(m->seed);
-	free(m->sum);
-	free(m->cbs);
-	free(m->ptrs);
-	memset(m, 0, sizeof(*m));
-}
-
-static int msgs_init(struct msgs *m, unsigned int n, size_t (*len_of)(unsigned int),
-		     uint32_t seed_base)
+static int msg_writes_init(struct msg_writes *w, const struct vchan_msgs *m,
+			   int fd)
 {
 	unsigned int i;
 
-	memset(m, 0, sizeof(*m));
-	m->n = n;
-	m->len = calloc(n, sizeof(*m->len));
-	m->off = calloc(n, sizeof(*m->off));
-	m->seed = calloc(n, sizeof(*m->seed));
-	m->sum = calloc(n, sizeof(*m->sum));
-	m->cbs = calloc(n, sizeof(*m->cbs));
-	m->ptrs = calloc(n, sizeof(*m->ptrs));
-	if (!m->len || !m->off || !m->seed || !m->sum || !m->cbs || !m->ptrs)
+	w->cb = calloc(m->n, sizeof(*w->cb));
+	w->ptr = calloc(m->n, sizeof(*w->ptr));
+	if (!w->cb || !w->ptr)
 		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		m->len[i] = len_of(i);
-		m->off[i] = m->total;
-		m->total += m->len[i];
-		m->seed[i] = seed_base + i;
-	}
-	m->arena = vchan_alloc(m->total);
-	if (!m->arena)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		vchan_fill(m->arena + m->off[i], m->len[i], m->seed[i], 0);
-		m->sum[i] = vchan_checksum(m->arena + m->off[i], m->len[i]);
+	for (i = 0; i < m->n; i++) {
+		prep_write(&w->cb[i], fd, m->arena + m->off[i], m->len[i], i);
+		w->ptr[i] = &w->cb[i];
 	}
 	return 0;
 }
 
-/* iocbs [from, to) write message i, with i as their data. */
-static void msgs_prep_writes(struct msgs *m, int fd, unsigned int from,
-			     unsigned int to)
+static void msg_writes_free(struct msg_writes *w)
 {
-	unsigned int i;
-
-	for (i = from; i < to; i++) {
-		prep_write(&m->cbs[i], fd, m->arena + m->off[i], m->len[i], i);
-		m->ptrs[i] = &m->cbs[i];
-	}
-}
-
-/*
- * The next message at 'fd' (PDU mode, READ_CHUNK) is whole and is the one
- * of 'len' bytes of pattern 'seed' whose checksum is 'sum'.
- */
-static void expect_msg(struct __test_metadata *_metadata, int fd, uint8_t *rbuf,
-		       size_t len, uint32_t seed, uint64_t sum, const char *what,
-		       unsigned int idx)
-{
-	long long n = vchan_read_pdu_msg(fd, rbuf, MiB, READ_CHUNK);
-
-	ASSERT_EQ((long long)len, n) TH_LOG("%s %u: read %lld (%s)", what, idx,
-					    n, n < 0 ? strerror(-n) : "length");
-	ASSERT_EQ(-1, vchan_check(rbuf, len, seed, 0))
-		TH_LOG("%s %u: wrong byte", what, idx);
-	ASSERT_EQ(sum, vchan_checksum(rbuf, len)) TH_LOG("%s %u: checksum", what, idx);
+	free(w->cb);
+	free(w->ptr);
 }
 
 static void expect_pattern(struct __test_metadata *_metadata, int fd,
 			   uint8_t *rbuf, size_t len, uint32_t seed)
 {
-	expect_msg(_metadata, fd, rbuf, len, seed, vchan_pattern_sum(len, seed),
-		   "pattern", seed);
-}
-
-static void expect_nth(struct __test_metadata *_metadata, int fd, uint8_t *rbuf,
-		       const struct msgs *m, unsigned int i)
-{
-	expect_msg(_metadata, fd, rbuf, m->len[i], m->seed[i], m->sum[i],
-		   "message", i);
+	vchan_expect_msg(_metadata, fd, rbuf, len, seed,
+			 vchan_pattern_sum(len, seed), "pattern", seed);
 }
 
 /* Events ev[0..count) are those of messages first, first+step, ... in order, each whole. */
 static void expect_write_events(struct __test_metadata *_metadata,
 				const struct io_event *ev, unsigned int count,
-				const struct msgs *m, unsigned int first,
+				const struct vchan_msgs *m, unsigned int first,
 				unsigned int step)
 {
 	unsigned int k, i;
@@ -318,13 +205,15 @@ static void mixed_writes_drain(struct __test_metadata *_metadata,
 			       size_t (*len_of)(unsigned int), uint32_t seed)
 {
 	struct vchan_dir_info di;
+	struct msg_writes w;
 	struct io_event *ev;
-	struct msgs m;
+	struct vchan_msgs m;
 	uint8_t *rbuf;
 	unsigned int i;
 	int got, r;
 
-	ASSERT_EQ(0, msgs_init(&m, n, len_of, seed));
+	ASSERT_EQ(0, vchan_msgs_init(&m, n, len_of, seed));
+	ASSERT_EQ(0, msg_writes_init(&w, &m, wfd));
 	ev = calloc(n + 1, sizeof(*ev));
 	rbuf = vchan_alloc(MiB);
 	ASSERT_NE(NULL, ev);
@@ -332,19 +221,18 @@ static void mixed_writes_drain(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, vchan_set_mode(rfd, VCHAN_READ_PDU, READ_CHUNK));
 	TH_LOG("%u messages, %zu bytes", n, m.total);
 
-	msgs_prep_writes(&m, wfd, 0, n);
-	ASSERT_EQ((int)n, io_submit(self->ctx, n, m.ptrs));
+	ASSERT_EQ((int)n, io_submit(self->ctx, n, w.ptr));
 	/* The ring took the first ones at once; the rest wait. */
 	got = ready_events(self->ctx, n, ev);
 	ASSERT_LE(0, got);
 	ASSERT_GT((int)n, got);
 	TH_LOG("%d completed at once", got);
-	di = dir_info(_metadata, rfd, to_client);
+	di = vchan_dir(_metadata, rfd, to_client);
 	EXPECT_EQ(n, di.queued_msgs);
 	EXPECT_EQ(m.total, di.queued_bytes);
 
 	for (i = 0; i < n; i++) {
-		expect_nth(_metadata, rfd, rbuf, &m, i);
+		vchan_expect_nth(_metadata, rfd, rbuf, &m, i);
 		r = ready_events(self->ctx, n + 1 - got, ev + got);
 		ASSERT_LE(0, r);
 		got += r;
@@ -355,14 +243,11 @@ static void mixed_writes_drain(struct __test_metadata *_metadata,
 	expect_write_events(_metadata, ev, n, &m, 0, 1);
 
 	EXPECT_EQ(0, vchan_poll(rfd, POLLIN, 0));
-	di = dir_info(_metadata, rfd, to_client);
-	EXPECT_EQ(0, di.queued_msgs);
-	EXPECT_EQ(0, di.queued_bytes);
-	EXPECT_EQ(n, di.total_msgs);
-	EXPECT_EQ(m.total, di.total_bytes);
+	vchan_expect_carried(_metadata, rfd, to_client, n, m.total);
 	vchan_free(rbuf, MiB);
 	free(ev);
-	msgs_free(&m);
+	msg_writes_free(&w);
+	vchan_msgs_free(&m);
 }
 
 /* ---- completing at once, and vectors ---- */
@@ -382,7 +267,7 @@ TEST_F(aio, complete_at_once)
 	struct io_event ev[4];
 	struct iocb cb;
 
-	make_pair(_metadata, self, "now", 0, 0);
+	vchan_make_pair(_metadata, &self->chan, "now", 0, 0);
 
 	/* A write that fits completes inside io_submit. */
 	prep_write(&cb, self->se, "hello", 5, 1);
@@ -440,7 +325,7 @@ TEST_F(aio, complete_at_once)
 /* 1,000 writes of 0 B to 1 MiB (about 41 MiB) queued, then drained. */
 TEST_F_TIMEOUT(aio, mixed_writes_in_order, 600)
 {
-	make_pair(_metadata, self, "mixed", 0, 0);
+	vchan_make_pair(_metadata, &self->chan, "mixed", 0, 0);
 	mixed_writes_drain(_metadata, self, self->se, self->cl, true, 1000,
 			   vchan_mixed_len, 0x10000);
 }
@@ -448,7 +333,7 @@ TEST_F_TIMEOUT(aio, mixed_writes_in_order, 600)
 /* The same the other way: the client end writes, the session end reads. */
 TEST_F_TIMEOUT(aio, mixed_writes_in_order_to_session, 300)
 {
-	make_pair(_metadata, self, "mixts", 0, 0);
+	vchan_make_pair(_metadata, &self->chan, "mixts", 0, 0);
 	mixed_writes_drain(_metadata, self, self->cl, self->se, false, 300,
 			   vchan_small_len, 0x20000);
 }
@@ -456,53 +341,9 @@ TEST_F_TIMEOUT(aio, mixed_writes_in_order_to_session, 300)
 /* And through the smallest ring: every message larger than the ring streams. */
 TEST_F_TIMEOUT(aio, mixed_writes_in_order_small_ring, 300)
 {
-	make_pair(_metadata, self, "mixsr", RING, 0);
+	vchan_make_pair(_metadata, &self->chan, "mixsr", RING, 0);
 	mixed_writes_drain(_metadata, self, self->se, self->cl, true, 300,
 			   vchan_small_len, 0x30000);
-}
-
-/* A blocking write() in a thread, started once its request is queued. */
-struct writer {
-	int fd;
-	const void *buf;
-	size_t len;
-	pid_t tid;
-	int ready;		/* eventfd: tid is known */
-	ssize_t ret;
-	int err;
-	pthread_t t;
-};
-
-static void *writer_fn(void *p)
-{
-	struct writer *w = p;
-	uint64_t one = 1;
-
-	w->tid = gettid();
-	if (write(w->ready, &one, sizeof(one)) != sizeof(one))
-		return NULL;
-	w->ret = write(w->fd, w->buf, w->len);
-	w->err = w->ret < 0 ? errno : 0;
-	return NULL;
-}
-
-/* Returns once the thread sleeps in write(), i.e. its message is queued. */
-static void start_writer(struct __test_metadata *_metadata, struct writer *w,
-			 int fd, const void *buf, size_t len)
-{
-	uint64_t v;
-
-	w->fd = fd;
-	w->buf = buf;
-	w->len = len;
-	w->ret = -2;
-	w->err = 0;
-	w->ready = eventfd(0, EFD_CLOEXEC);
-	ASSERT_LE(0, w->ready);
-	ASSERT_EQ(0, pthread_create(&w->t, NULL, writer_fn, w));
-	ASSERT_EQ(sizeof(v), read(w->ready, &v, sizeof(v)));
-	close(w->ready);
-	ASSERT_EQ(0, vchan_wait_sleeping(w->tid)) TH_LOG("writer never blocked");
 }
 
 #define NSYNC 10
@@ -519,19 +360,20 @@ TEST_F_TIMEOUT(aio, sync_writers_never_overtake, 600)
 	static const size_t slen[NSYNC] = {
 		0, 1, 100, 4096, 65532, 65536, 200000, MiB, 7, 30000
 	};
-	struct writer w[NSYNC];
+	struct vchan_blocked w[NSYNC];
 	uint8_t *sbuf[NSYNC], *rbuf;
 	const unsigned int n = 1000, batch = n / NSYNC;
 	struct vchan_dir_info di;
+	struct msg_writes mw;
 	struct io_event *ev;
 	size_t sync_total = 0;
-	struct msgs m;
+	struct vchan_msgs m;
 	unsigned int b, i;
 
-	make_pair(_metadata, self, "ilv", 0, VCHAN_F_SHARED);
-	self->se2 = vchan_open_node(self->session, self->name, O_RDWR | O_NONBLOCK);
+	vchan_make_pair(_metadata, &self->chan, "ilv", 0, VCHAN_F_SHARED);
+	self->se2 = vchan_open_se(&self->chan, O_NONBLOCK);
 	ASSERT_LE(0, self->se2) TH_LOG("second open: %s", strerror(errno));
-	ASSERT_EQ(0, msgs_init(&m, n, vchan_mixed_len, 0x40000));
+	ASSERT_EQ(0, vchan_msgs_init(&m, n, vchan_mixed_len, 0x40000));
 	ev = calloc(n + 1, sizeof(*ev));
 	rbuf = vchan_alloc(MiB);
 	ASSERT_NE(NULL, ev);
@@ -542,24 +384,26 @@ TEST_F_TIMEOUT(aio, sync_writers_never_overtake, 600)
 		vchan_fill(sbuf[b], slen[b], 0x90000 + b, 0);
 		sync_total += slen[b];
 	}
-	msgs_prep_writes(&m, self->se, 0, n);
+	ASSERT_EQ(0, msg_writes_init(&mw, &m, self->se));
 
+	/* Each blocking write() starts once the batch before it is queued. */
 	for (b = 0; b < NSYNC; b++) {
-		ASSERT_EQ((int)batch, io_submit(self->ctx, batch, m.ptrs + b * batch));
-		start_writer(_metadata, &w[b], self->se, sbuf[b], slen[b]);
+		ASSERT_EQ((int)batch, io_submit(self->ctx, batch, mw.ptr + b * batch));
+		vchan_start_blocked(_metadata, &w[b], VCHAN_CALL_WRITE, self->se,
+				    sbuf[b], slen[b]);
 		EXPECT_EQ(-1, write(self->se2, "x", 1));
 		EXPECT_EQ(EAGAIN, errno);
 	}
-	di = dir_info(_metadata, self->cl, true);
+	di = vchan_dir(_metadata, self->cl, true);
 	EXPECT_EQ(n + NSYNC, di.queued_msgs);
 	EXPECT_EQ(m.total + sync_total, di.queued_bytes);
 
 	ASSERT_EQ(0, vchan_set_mode(self->cl, VCHAN_READ_PDU, READ_CHUNK));
 	for (b = 0; b < NSYNC; b++) {
 		for (i = b * batch; i < (b + 1) * batch; i++)
-			expect_nth(_metadata, self->cl, rbuf, &m, i);
-		expect_msg(_metadata, self->cl, rbuf, slen[b], 0x90000 + b,
-			   vchan_checksum(sbuf[b], slen[b]), "sync message", b);
+			vchan_expect_nth(_metadata, self->cl, rbuf, &m, i);
+		vchan_expect_msg(_metadata, self->cl, rbuf, slen[b], 0x90000 + b,
+				 vchan_checksum(sbuf[b], slen[b]), "sync message", b);
 		ASSERT_EQ(0, vchan_join(w[b].t, NULL)) TH_LOG("writer %u stuck", b);
 		EXPECT_EQ((ssize_t)slen[b], w[b].ret) TH_LOG("writer %u: %s", b,
 							      strerror(w[b].err));
@@ -569,7 +413,7 @@ TEST_F_TIMEOUT(aio, sync_writers_never_overtake, 600)
 	EXPECT_EQ(0, ready_events(self->ctx, 1, ev));
 
 	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
-	di = dir_info(_metadata, self->cl, true);
+	di = vchan_dir(_metadata, self->cl, true);
 	EXPECT_EQ(0, di.queued_msgs);
 	EXPECT_EQ(n + NSYNC, di.total_msgs);
 	EXPECT_EQ(m.total + sync_total, di.total_bytes);
@@ -577,7 +421,8 @@ TEST_F_TIMEOUT(aio, sync_writers_never_overtake, 600)
 		vchan_free(sbuf[b], slen[b]);
 	vchan_free(rbuf, MiB);
 	free(ev);
-	msgs_free(&m);
+	msg_writes_free(&mw);
+	vchan_msgs_free(&m);
 }
 
 /* ---- cancellation ---- */
@@ -593,27 +438,28 @@ TEST_F_TIMEOUT(aio, cancel_every_other, 300)
 	size_t even_total = 0;
 	struct io_event ev[201], cev;
 	bool seen[200] = { false };
+	struct msg_writes w;
+	struct vchan_msgs m;
 	uint8_t *rbuf;
-	struct msgs m;
 	unsigned int i;
 
-	make_pair(_metadata, self, "cancel", RING, 0);
-	ASSERT_EQ(0, msgs_init(&m, n, vchan_small_len, 0x50000));
+	vchan_make_pair(_metadata, &self->chan, "cancel", RING, 0);
+	ASSERT_EQ(0, vchan_msgs_init(&m, n, vchan_small_len, 0x50000));
 	rbuf = vchan_alloc(MiB);
 	ASSERT_NE(NULL, rbuf);
 	for (i = 0; i < n; i += 2)
 		even_total += m.len[i];
 
 	ASSERT_EQ(0, vchan_write_pattern(self->se, RING - HDR, 0x5ffff));
-	msgs_prep_writes(&m, self->se, 0, n);
-	ASSERT_EQ((int)n, io_submit(self->ctx, n, m.ptrs));
+	ASSERT_EQ(0, msg_writes_init(&w, &m, self->se));
+	ASSERT_EQ((int)n, io_submit(self->ctx, n, w.ptr));
 	ASSERT_EQ(0, ready_events(self->ctx, n, ev));
-	di = dir_info(_metadata, self->cl, true);
+	di = vchan_dir(_metadata, self->cl, true);
 	EXPECT_EQ(n + 1, di.queued_msgs);
 	EXPECT_EQ(RING - HDR + m.total, di.queued_bytes);
 
 	for (i = 1; i < n; i += 2)
-		ASSERT_EQ(-EINPROGRESS, io_cancel(self->ctx, &m.cbs[i], &cev))
+		ASSERT_EQ(-EINPROGRESS, io_cancel(self->ctx, &w.cb[i], &cev))
 			TH_LOG("io_cancel of %u", i);
 
 	/* Nobody reads: only the cancelled ones can complete. */
@@ -628,26 +474,24 @@ TEST_F_TIMEOUT(aio, cancel_every_other, 300)
 		EXPECT_EQ(-ECANCELED, (long)ev[i].res) TH_LOG("request %u", idx);
 	}
 	EXPECT_EQ(0, ready_events(self->ctx, n, ev));
-	di = dir_info(_metadata, self->cl, true);
+	di = vchan_dir(_metadata, self->cl, true);
 	EXPECT_EQ(n / 2 + 1, di.queued_msgs);
 	EXPECT_EQ(RING - HDR + even_total, di.queued_bytes);
 
 	ASSERT_EQ(0, vchan_set_mode(self->cl, VCHAN_READ_PDU, READ_CHUNK));
 	expect_pattern(_metadata, self->cl, rbuf, RING - HDR, 0x5ffff);
 	for (i = 0; i < n; i += 2)
-		expect_nth(_metadata, self->cl, rbuf, &m, i);
+		vchan_expect_nth(_metadata, self->cl, rbuf, &m, i);
 	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
 	ASSERT_EQ((int)n / 2, wait_events(self->ctx, n / 2, n, ev));
 	expect_write_events(_metadata, ev, n / 2, &m, 0, 2);
 	EXPECT_EQ(0, ready_events(self->ctx, n, ev));
 
-	di = dir_info(_metadata, self->cl, true);
-	EXPECT_EQ(0, di.queued_msgs);
-	EXPECT_EQ(0, di.queued_bytes);
-	EXPECT_EQ(n / 2 + 1, di.total_msgs);
-	EXPECT_EQ(RING - HDR + even_total, di.total_bytes);
+	vchan_expect_carried(_metadata, self->cl, true, n / 2 + 1,
+			     RING - HDR + even_total);
 	vchan_free(rbuf, MiB);
-	msgs_free(&m);
+	msg_writes_free(&w);
+	vchan_msgs_free(&m);
 }
 
 /*
@@ -662,7 +506,7 @@ TEST_F(aio, cancel_started_write)
 	struct iocb cb[2];
 	uint8_t *wbuf, *small, rbuf[256];
 
-	make_pair(_metadata, self, "cstart", RING, 0);
+	vchan_make_pair(_metadata, &self->chan, "cstart", RING, 0);
 	wbuf = vchan_alloc(big);
 	small = vchan_alloc(100);
 	ASSERT_NE(NULL, wbuf);
@@ -687,9 +531,9 @@ TEST_F(aio, cancel_started_write)
 	ASSERT_EQ(100, read(self->cl, rbuf, sizeof(rbuf)));
 	EXPECT_EQ(-1, vchan_check(rbuf, 100, 0x62, 0));
 	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
-	EXPECT_EQ(1, dir_info(_metadata, self->cl, true).total_msgs);
-	EXPECT_EQ(100, dir_info(_metadata, self->cl, true).total_bytes);
-	EXPECT_EQ(0, dir_info(_metadata, self->cl, true).queued_msgs);
+	EXPECT_EQ(1, vchan_dir(_metadata, self->cl, true).total_msgs);
+	EXPECT_EQ(100, vchan_dir(_metadata, self->cl, true).total_bytes);
+	EXPECT_EQ(0, vchan_dir(_metadata, self->cl, true).queued_msgs);
 	vchan_free(wbuf, big);
 	vchan_free(small, 100);
 }
@@ -707,7 +551,7 @@ TEST_F(aio, cancel_begun_write_completes)
 	struct iocb cb[2];
 	uint8_t *wbuf, *rbuf;
 
-	make_pair(_metadata, self, "cbegun", RING, 0);
+	vchan_make_pair(_metadata, &self->chan, "cbegun", RING, 0);
 	wbuf = vchan_alloc(big);
 	rbuf = vchan_alloc(big + 64);
 	ASSERT_NE(NULL, wbuf);
@@ -733,9 +577,9 @@ TEST_F(aio, cancel_begun_write_completes)
 	ASSERT_EQ(1, wait_events(self->ctx, 1, 4, ev));
 	EXPECT_EV(ev[0], 0, big);
 	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
-	EXPECT_EQ(1, dir_info(_metadata, self->cl, true).total_msgs);
-	EXPECT_EQ(big, dir_info(_metadata, self->cl, true).total_bytes);
-	EXPECT_EQ(0, dir_info(_metadata, self->cl, true).queued_msgs);
+	EXPECT_EQ(1, vchan_dir(_metadata, self->cl, true).total_msgs);
+	EXPECT_EQ(big, vchan_dir(_metadata, self->cl, true).total_bytes);
+	EXPECT_EQ(0, vchan_dir(_metadata, self->cl, true).queued_msgs);
 	vchan_free(wbuf, big);
 	vchan_free(rbuf, big + 64);
 }
@@ -750,7 +594,7 @@ TEST_F(aio, purge_cancels_queued_writes)
 	char buf[16];
 	unsigned int i;
 
-	make_pair(_metadata, self, "purge", RING, 0);
+	vchan_make_pair(_metadata, &self->chan, "purge", RING, 0);
 	wbuf = vchan_alloc(5000);
 	ASSERT_NE(NULL, wbuf);
 	ASSERT_EQ(0, vchan_write_pattern(self->se, RING - HDR, 0x81));
@@ -769,9 +613,9 @@ TEST_F(aio, purge_cancels_queued_writes)
 	for (i = 0; i < 5; i++)
 		EXPECT_EV(ev[i], i, -ECANCELED);
 	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
-	EXPECT_EQ(0, dir_info(_metadata, self->cl, true).queued_msgs);
-	EXPECT_EQ(0, dir_info(_metadata, self->cl, true).queued_bytes);
-	EXPECT_EQ(1, dir_info(_metadata, self->cl, true).total_msgs);
+	EXPECT_EQ(0, vchan_dir(_metadata, self->cl, true).queued_msgs);
+	EXPECT_EQ(0, vchan_dir(_metadata, self->cl, true).queued_bytes);
+	EXPECT_EQ(1, vchan_dir(_metadata, self->cl, true).total_msgs);
 
 	/* And the channel goes on. */
 	prep_write(&cb[0], self->se, "again", 5, 9);
@@ -906,7 +750,7 @@ TEST_F_TIMEOUT(aio, sigkill_with_queued_requests, 600)
 	pid_t wpid, rpid;
 	char buf[64];
 
-	make_pair(_metadata, self, "kill", RING, 0);
+	vchan_make_pair(_metadata, &self->chan, "kill", RING, 0);
 	/* The session end's writes all queue behind a full ring. */
 	ASSERT_EQ(0, vchan_write_pattern(self->se, RING - HDR, 0x91));
 	slab_before = vchan_settled_slab_kb();
@@ -914,9 +758,9 @@ TEST_F_TIMEOUT(aio, sigkill_with_queued_requests, 600)
 
 	wpid = spawn_queuer(_metadata, self->se, true, &wfd);
 	rpid = spawn_queuer(_metadata, self->se, false, &rfd);
-	EXPECT_EQ(KILL_NREQ + 1, dir_info(_metadata, self->cl, true).queued_msgs);
+	EXPECT_EQ(KILL_NREQ + 1, vchan_dir(_metadata, self->cl, true).queued_msgs);
 	EXPECT_EQ(RING - HDR + 64 * KILL_NREQ,
-		  dir_info(_metadata, self->cl, true).queued_bytes);
+		  vchan_dir(_metadata, self->cl, true).queued_bytes);
 
 	t0 = vchan_now_ms();
 	deadline = t0 + KILL_REAP_MS;
@@ -927,9 +771,9 @@ TEST_F_TIMEOUT(aio, sigkill_with_queued_requests, 600)
 	TH_LOG("both reaped %lld ms after SIGKILL", vchan_now_ms() - t0);
 
 	/* Nothing of the writes is left; the filler is. */
-	EXPECT_EQ(1, dir_info(_metadata, self->cl, true).queued_msgs);
-	EXPECT_EQ(RING - HDR, dir_info(_metadata, self->cl, true).queued_bytes);
-	EXPECT_EQ(1, dir_info(_metadata, self->cl, true).total_msgs);
+	EXPECT_EQ(1, vchan_dir(_metadata, self->cl, true).queued_msgs);
+	EXPECT_EQ(RING - HDR, vchan_dir(_metadata, self->cl, true).queued_bytes);
+	EXPECT_EQ(1, vchan_dir(_metadata, self->cl, true).total_msgs);
 	EXPECT_EQ(0, vchan_read_pattern(self->cl, RING - HDR, 0x91));
 	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
 	/* No dead read takes what the client end sends now. */
@@ -939,7 +783,7 @@ TEST_F_TIMEOUT(aio, sigkill_with_queued_requests, 600)
 	ASSERT_EQ(4, write(self->se, "pong", 4));
 	EXPECT_EQ(4, read(self->cl, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "pong", 4));
-	EXPECT_EQ(1, dir_info(_metadata, self->cl, false).total_msgs);
+	EXPECT_EQ(1, vchan_dir(_metadata, self->cl, false).total_msgs);
 
 	slab_after = vchan_settled_slab_kb();
 	TH_LOG("Slab %lld -> %lld kB", slab_before, slab_after);
@@ -994,13 +838,13 @@ static void reads_fifo(struct __test_metadata *_metadata, FIXTURE_DATA(aio) *sel
 
 TEST_F(aio, reads_fifo_client_end)
 {
-	make_pair(_metadata, self, "rdcl", 0, 0);
+	vchan_make_pair(_metadata, &self->chan, "rdcl", 0, 0);
 	reads_fifo(_metadata, self, self->cl, self->se);
 }
 
 TEST_F(aio, reads_fifo_session_end)
 {
-	make_pair(_metadata, self, "rdse", 0, 0);
+	vchan_make_pair(_metadata, &self->chan, "rdse", 0, 0);
 	reads_fifo(_metadata, self, self->se, self->cl);
 }
 
@@ -1014,7 +858,7 @@ TEST_F(aio, reads_many_messages_fifo)
 	char msg[64];
 	unsigned int i;
 
-	make_pair(_metadata, self, "rdmany", RING, 0);
+	vchan_make_pair(_metadata, &self->chan, "rdmany", RING, 0);
 	for (i = 0; i < n; i++) {
 		prep_read(&cb[i], self->cl, bufs[i], sizeof(bufs[i]), i);
 		ptrs[i] = &cb[i];
@@ -1041,7 +885,6 @@ TEST_F(aio, reads_many_messages_fifo)
 static void reads_pdu(struct __test_metadata *_metadata, FIXTURE_DATA(aio) *self,
 		      int rfd, int wfd)
 {
-	struct vchan_pdu_header h;
 	uint8_t bufs[3][8 + 64], msg[100], tiny[4];
 	struct iocb cb[4], *ptrs[3];
 	struct io_event ev[8];
@@ -1060,13 +903,9 @@ static void reads_pdu(struct __test_metadata *_metadata, FIXTURE_DATA(aio) *self
 	ASSERT_EQ(2, wait_events(self->ctx, 2, 2, ev));
 	EXPECT_EV(ev[0], 0, 8 + 64);
 	EXPECT_EV(ev[1], 1, 8 + 36);
-	memcpy(&h, bufs[0], sizeof(h));
-	EXPECT_EQ(100, h.length);
-	EXPECT_EQ(VCHAN_PDU_FIRST, h.flags);
+	EXPECT_PDU(bufs[0], 100, VCHAN_PDU_FIRST);
 	EXPECT_EQ(-1, vchan_check(bufs[0] + 8, 64, 0xb1, 0));
-	memcpy(&h, bufs[1], sizeof(h));
-	EXPECT_EQ(100, h.length);
-	EXPECT_EQ(VCHAN_PDU_LAST, h.flags);
+	EXPECT_PDU(bufs[1], 100, VCHAN_PDU_LAST);
 	EXPECT_EQ(-1, vchan_check(bufs[1] + 8, 36, 0xb1, 64));
 	EXPECT_EQ(0, ready_events(self->ctx, 8, ev));
 
@@ -1074,9 +913,7 @@ static void reads_pdu(struct __test_metadata *_metadata, FIXTURE_DATA(aio) *self
 	ASSERT_EQ(0, write(wfd, "", 0));
 	ASSERT_EQ(1, wait_events(self->ctx, 1, 1, ev));
 	EXPECT_EV(ev[0], 2, 8);
-	memcpy(&h, bufs[2], sizeof(h));
-	EXPECT_EQ(0, h.length);
-	EXPECT_EQ(VCHAN_PDU_FIRST | VCHAN_PDU_LAST, h.flags);
+	EXPECT_PDU(bufs[2], 0, VCHAN_PDU_FIRST | VCHAN_PDU_LAST);
 
 	/* A buffer shorter than the header: EMSGSIZE at once, nothing consumed. */
 	ASSERT_EQ(2, write(wfd, "hi", 2));
@@ -1092,13 +929,13 @@ static void reads_pdu(struct __test_metadata *_metadata, FIXTURE_DATA(aio) *self
 
 TEST_F(aio, reads_pdu_client_end)
 {
-	make_pair(_metadata, self, "pducl", 0, 0);
+	vchan_make_pair(_metadata, &self->chan, "pducl", 0, 0);
 	reads_pdu(_metadata, self, self->cl, self->se);
 }
 
 TEST_F(aio, reads_pdu_session_end)
 {
-	make_pair(_metadata, self, "pduse", 0, 0);
+	vchan_make_pair(_metadata, &self->chan, "pduse", 0, 0);
 	reads_pdu(_metadata, self, self->se, self->cl);
 }
 
@@ -1118,7 +955,7 @@ TEST_F(aio, client_close_epipe_eof)
 	unsigned int i, nw = 0, nr = 0;
 	uint8_t *wbuf;
 
-	make_pair(_metadata, self, "hup", RING, 0);
+	vchan_make_pair(_metadata, &self->chan, "hup", RING, 0);
 	wbuf = vchan_alloc(20000);
 	ASSERT_NE(NULL, wbuf);
 	ASSERT_EQ(0, vchan_write_pattern(self->se, RING - HDR, 0xc1));
@@ -1182,7 +1019,7 @@ TEST_F(aio, client_close_reads_drain_then_eof)
 	static uint8_t bufs[6][4096];
 	unsigned int i;
 
-	make_pair(_metadata, self, "drain", RING, 0);
+	vchan_make_pair(_metadata, &self->chan, "drain", RING, 0);
 	ASSERT_EQ(0, vchan_write_pattern(self->cl, 1000, 0xd1));
 	ASSERT_EQ(0, vchan_set_nonblock(self->cl, true));
 	ASSERT_EQ(0, vchan_write_pattern(self->cl, 10000, 0xd2));
@@ -1229,7 +1066,7 @@ TEST_F(aio, rwf_nowait)
 	uint8_t *wbuf;
 	char buf[16];
 
-	make_pair(_metadata, self, "nowait", RING, 0);
+	vchan_make_pair(_metadata, &self->chan, "nowait", RING, 0);
 	wbuf = vchan_alloc(5000);
 	ASSERT_NE(NULL, wbuf);
 	vchan_fill(wbuf, 5000, 0xe1, 0);
@@ -1279,7 +1116,7 @@ TEST_F(aio, rwf_nowait)
 	ASSERT_EQ(1, wait_events(self->ctx, 1, 4, ev));
 	EXPECT_EV(ev[0], 5, 5000);
 	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
-	EXPECT_EQ(3, dir_info(_metadata, self->cl, true).total_msgs);
+	EXPECT_EQ(3, vchan_dir(_metadata, self->cl, true).total_msgs);
 	vchan_free(wbuf, 5000);
 }
 
@@ -1295,10 +1132,8 @@ TEST_F(aio, nonblock_fd)
 	uint8_t *wbuf;
 	char buf[16];
 
-	snprintf(self->name, sizeof(self->name), "nbfd");
-	self->cl = vchan_create(self->ctl, self->session, self->name, 0, RING);
-	ASSERT_LE(0, self->cl);
-	self->se = vchan_open_node(self->session, self->name, O_RDWR | O_NONBLOCK);
+	vchan_make_chan(_metadata, &self->chan, "nbfd", RING, 0);
+	self->se = vchan_open_se(&self->chan, O_NONBLOCK);
 	ASSERT_LE(0, self->se);
 	wbuf = vchan_alloc(big);
 	ASSERT_NE(NULL, wbuf);
@@ -1319,7 +1154,7 @@ TEST_F(aio, nonblock_fd)
 	EXPECT_EQ(1, read(self->cl, buf, sizeof(buf)));
 	EXPECT_EQ('y', buf[0]);
 	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
-	EXPECT_EQ(2, dir_info(_metadata, self->cl, true).total_msgs);
+	EXPECT_EQ(2, vchan_dir(_metadata, self->cl, true).total_msgs);
 	vchan_free(wbuf, big);
 }
 
@@ -1338,7 +1173,7 @@ TEST_F(aio, io_destroy_with_queued)
 	char buf[16];
 	unsigned int i;
 
-	make_pair(_metadata, self, "destr", RING, 0);
+	vchan_make_pair(_metadata, &self->chan, "destr", RING, 0);
 	ASSERT_EQ(0, vchan_write_pattern(self->se, RING - HDR, 0x11));
 	for (i = 0; i < 100; i++) {
 		prep_write(&wcb[i], self->se, "0123456789", i % 11, i);
@@ -1351,7 +1186,7 @@ TEST_F(aio, io_destroy_with_queued)
 	}
 	ASSERT_EQ(50, io_submit(self->ctx, 50, ptrs));
 	ASSERT_EQ(0, ready_events(self->ctx, 4, ev));
-	EXPECT_EQ(101, dir_info(_metadata, self->cl, true).queued_msgs);
+	EXPECT_EQ(101, vchan_dir(_metadata, self->cl, true).queued_msgs);
 
 	t0 = vchan_now_ms();
 	ASSERT_EQ(0, io_destroy(self->ctx));
@@ -1360,9 +1195,9 @@ TEST_F(aio, io_destroy_with_queued)
 	TH_LOG("io_destroy took %lld ms", dt);
 	EXPECT_GT(5000, dt);
 
-	EXPECT_EQ(1, dir_info(_metadata, self->cl, true).queued_msgs);
-	EXPECT_EQ(RING - HDR, dir_info(_metadata, self->cl, true).queued_bytes);
-	EXPECT_EQ(1, dir_info(_metadata, self->cl, true).total_msgs);
+	EXPECT_EQ(1, vchan_dir(_metadata, self->cl, true).queued_msgs);
+	EXPECT_EQ(RING - HDR, vchan_dir(_metadata, self->cl, true).queued_bytes);
+	EXPECT_EQ(1, vchan_dir(_metadata, self->cl, true).total_msgs);
 	EXPECT_EQ(0, vchan_read_pattern(self->cl, RING - HDR, 0x11));
 	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
 	ASSERT_EQ(5, write(self->cl, "after", 5));
@@ -1390,7 +1225,7 @@ TEST_F(aio, bound_requests_writes)
 	char buf[16], msg[16];
 	unsigned int i;
 
-	make_pair(_metadata, self, "bndw", RING, 0);
+	vchan_make_pair(_metadata, &self->chan, "bndw", RING, 0);
 	set_param(_metadata, "max_aio_requests", 8, &self->saved_reqs);
 	ASSERT_EQ(0, vchan_write_pattern(self->se, RING - HDR, 0x21));
 	for (i = 0; i < 10; i++) {
@@ -1402,7 +1237,7 @@ TEST_F(aio, bound_requests_writes)
 	ASSERT_EQ(2, ready_events(self->ctx, 12, ev));
 	EXPECT_EV(ev[0], 8, -EAGAIN);
 	EXPECT_EV(ev[1], 9, -EAGAIN);
-	EXPECT_EQ(9, dir_info(_metadata, self->cl, true).queued_msgs);
+	EXPECT_EQ(9, vchan_dir(_metadata, self->cl, true).queued_msgs);
 
 	/* The other direction has its own count. */
 	prep_write(&cb[0], self->cl, "other", 5, 50);
@@ -1429,7 +1264,7 @@ TEST_F(aio, bound_requests_reads)
 	char msg[16];
 	unsigned int i;
 
-	make_pair(_metadata, self, "bndr", RING, 0);
+	vchan_make_pair(_metadata, &self->chan, "bndr", RING, 0);
 	set_param(_metadata, "max_aio_requests", 4, &self->saved_reqs);
 	for (i = 0; i < 5; i++) {
 		prep_read(&cb[i], self->se, bufs[i], sizeof(bufs[i]), i);
@@ -1461,7 +1296,7 @@ TEST_F(aio, bound_bytes)
 	uint8_t *wbuf;
 	unsigned int i, k;
 
-	make_pair(_metadata, self, "bndb", RING, 0);
+	vchan_make_pair(_metadata, &self->chan, "bndb", RING, 0);
 	set_param(_metadata, "max_aio_bytes", 65536, &self->saved_bytes);
 	wbuf = vchan_alloc(40000);
 	ASSERT_NE(NULL, wbuf);
@@ -1503,7 +1338,7 @@ TEST_F(aio, resfd_eventfd)
 	unsigned int i;
 	int efd;
 
-	make_pair(_metadata, self, "resfd", RING, 0);
+	vchan_make_pair(_metadata, &self->chan, "resfd", RING, 0);
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ASSERT_LE(0, efd);
 	for (i = 0; i < 3; i++) {

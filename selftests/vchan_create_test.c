@@ -8,25 +8,23 @@
 
 #include "kselftest_harness.h"
 
+#include "vchan_fixture.h"
+
 FIXTURE(create) {
-	int ctl;
-	__u32 session;
+	VCHAN_CHAN_FIXTURE;	/* the tests make their channels themselves */
 	long long base;		/* channels that existed before the test */
 };
 
 FIXTURE_SETUP(create)
 {
-	self->ctl = vchan_open_control();
-	ASSERT_LE(0, self->ctl) TH_LOG("open %s: %s", VCHAN_CONTROL, strerror(errno));
-	self->session = vchan_unique_session();
+	vchan_chan_setup(_metadata, &self->chan);
 	self->base = vchan_channels();
 	ASSERT_LE(0, self->base) TH_LOG("cannot read " VCHAN_SYSFS_CHANNELS);
 }
 
 FIXTURE_TEARDOWN(create)
 {
-	if (self->ctl >= 0)
-		close(self->ctl);
+	vchan_chan_teardown(&self->chan);
 }
 
 /* The sysfs directory of the channel behind the node 'path'. */

@@ -11,13 +11,12 @@
 
 #include "kselftest_harness.h"
 
+#include "vchan_fixture.h"
+
 #define MIB (1024 * 1024)
 
 FIXTURE(data) {
-	int ctl;
-	__u32 session;
-	int cl;		/* client end */
-	int se;		/* session end */
+	VCHAN_CHAN_FIXTURE;
 	int w, r;	/* writer and reader of the direction under test */
 	__u32 ring;	/* ring size of that direction */
 };
@@ -42,10 +41,7 @@ static void open_pair(struct __test_metadata *_metadata,
 	struct vchan_info info;
 
 	snprintf(name, sizeof(name), "d%u", ring);
-	self->cl = vchan_create(self->ctl, self->session, name, 0, ring);
-	ASSERT_LE(0, self->cl) TH_LOG("create: %s", strerror(errno));
-	self->se = vchan_open_node(self->session, name, O_RDWR);
-	ASSERT_LE(0, self->se) TH_LOG("open: %s", strerror(errno));
+	vchan_make_pair(_metadata, &self->chan, name, ring, 0);
 	self->w = variant->to_session ? self->cl : self->se;
 	self->r = variant->to_session ? self->se : self->cl;
 	ASSERT_EQ(0, vchan_info(self->cl, &info));
@@ -55,22 +51,14 @@ static void open_pair(struct __test_metadata *_metadata,
 
 FIXTURE_SETUP(data)
 {
-	self->cl = self->se = -1;
-	self->ctl = vchan_open_control();
-	ASSERT_LE(0, self->ctl) TH_LOG("open %s: %s", VCHAN_CONTROL, strerror(errno));
-	self->session = vchan_unique_session();
+	vchan_chan_setup(_metadata, &self->chan);
 	open_pair(_metadata, self, variant, 0);
 	ASSERT_EQ(65536, self->ring);
 }
 
 FIXTURE_TEARDOWN(data)
 {
-	if (self->se >= 0)
-		close(self->se);
-	if (self->cl >= 0)
-		close(self->cl);
-	if (self->ctl >= 0)
-		close(self->ctl);
+	vchan_chan_teardown(&self->chan);
 }
 
 /* Counters of the direction under test. */

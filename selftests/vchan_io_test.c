@@ -10,58 +10,42 @@
 
 #include "kselftest_harness.h"
 
+#include "vchan_fixture.h"
+
 #define BIG 20000	/* a message much larger than a 4096-byte ring */
 
 FIXTURE(io) {
-	int ctl;
-	__u32 session;
-	int cl;
-	int se;
-	int se2;
-	char name[16];
+	VCHAN_CHAN_FIXTURE;
 };
 
 FIXTURE_SETUP(io)
 {
-	self->cl = self->se = self->se2 = -1;
-	self->ctl = vchan_open_control();
-	ASSERT_LE(0, self->ctl) TH_LOG("open %s: %s", VCHAN_CONTROL, strerror(errno));
-	self->session = vchan_unique_session();
+	vchan_chan_setup(_metadata, &self->chan);
 }
 
 FIXTURE_TEARDOWN(io)
 {
-	if (self->se2 >= 0)
-		close(self->se2);
-	if (self->se >= 0)
-		close(self->se);
-	if (self->cl >= 0)
-		close(self->cl);
-	if (self->ctl >= 0)
-		close(self->ctl);
+	vchan_chan_teardown(&self->chan);
 }
 
-/* Creates a channel with both rings of 'ring' bytes; opens no session end. */
+/* A channel named after its rings of 'ring' bytes; no session end open. */
 static void make_chan(struct __test_metadata *_metadata, FIXTURE_DATA(io) *self,
 		      __u32 ring, __u32 flags)
 {
-	snprintf(self->name, sizeof(self->name), "io%u", ring);
-	self->cl = vchan_create(self->ctl, self->session, self->name, flags, ring);
-	ASSERT_LE(0, self->cl) TH_LOG("create: %s", strerror(errno));
+	char name[16];
+
+	snprintf(name, sizeof(name), "io%u", ring);
+	vchan_make_chan(_metadata, &self->chan, name, ring, flags);
 }
 
-static int open_se(FIXTURE_DATA(io) *self, int flags)
-{
-	return vchan_open_node(self->session, self->name, O_RDWR | flags);
-}
-
-/* Creates a channel and opens its session end. */
+/* The same with its session end open. */
 static void make_pair(struct __test_metadata *_metadata, FIXTURE_DATA(io) *self,
 		      __u32 ring, __u32 flags)
 {
-	make_chan(_metadata, self, ring, flags);
-	self->se = open_se(self, 0);
-	ASSERT_LE(0, self->se) TH_LOG("open: %s", strerror(errno));
+	char name[16];
+
+	snprintf(name, sizeof(name), "io%u", ring);
+	vchan_make_pair(_metadata, &self->chan, name, ring, flags);
 }
 
 static void dir_infos(struct __test_metadata *_metadata, int fd,
@@ -83,91 +67,43 @@ static void dir_infos(struct __test_metadata *_metadata, int fd,
 
 /* ---- a thread blocked in read() or write() ---- */
 
-struct blocked {
-	int fd;
-	bool is_write;
-	bool is_poll;		/* poll(POLLIN) instead of read() */
-	short revents;
-	size_t len;
-	uint32_t seed;
-	uint8_t *buf;
-	pid_t tid;
-	int ready;		/* eventfd: tid is known */
-	ssize_t ret;
-	int err;
-};
-
-static void *blocked_fn(void *p)
+/*
+ * Starts a thread that reads 'len' bytes at fd into a new buffer, or writes
+ * a new buffer of 'len' pattern bytes with 'seed', and returns once it
+ * sleeps in its system call.
+ */
+static void start_blocked(struct __test_metadata *_metadata,
+			  struct vchan_blocked *b, int fd, bool is_write,
+			  size_t len, uint32_t seed)
 {
-	struct blocked *b = p;
-	uint64_t one = 1;
+	uint8_t *buf = vchan_alloc(len);
 
-	b->tid = gettid();
-	if (write(b->ready, &one, sizeof(one)) != sizeof(one))
-		return NULL;
-	if (b->is_poll) {
-		struct pollfd p = { .fd = b->fd, .events = POLLIN };
-
-		b->ret = poll(&p, 1, VCHAN_HANG_MS);
-		b->revents = p.revents;
-	} else if (b->is_write)
-		b->ret = write(b->fd, b->buf, b->len);
-	else
-		b->ret = read(b->fd, b->buf, b->len);
-	b->err = b->ret < 0 ? errno : 0;
-	return NULL;
-}
-
-/* Starts the thread and returns once it sleeps in its system call. */
-static void start_blocked(struct __test_metadata *_metadata, struct blocked *b,
-			  pthread_t *t, int fd, bool is_write, size_t len,
-			  uint32_t seed)
-{
-	uint64_t v;
-
-	b->fd = fd;
-	b->is_write = is_write;
-	b->is_poll = false;
-	b->len = len;
-	b->seed = seed;
-	b->ret = -2;
-	b->buf = vchan_alloc(len);
-	ASSERT_NE(NULL, b->buf);
+	ASSERT_NE(NULL, buf);
 	if (is_write)
-		vchan_fill(b->buf, len, seed, 0);
-	b->ready = eventfd(0, EFD_CLOEXEC);
-	ASSERT_LE(0, b->ready);
-	ASSERT_EQ(0, pthread_create(t, NULL, blocked_fn, b));
-	ASSERT_EQ(sizeof(v), read(b->ready, &v, sizeof(v)));
-	close(b->ready);
-	ASSERT_EQ(0, vchan_wait_sleeping(b->tid)) TH_LOG("thread never blocked");
-}
-
-static void finish_blocked(struct __test_metadata *_metadata, struct blocked *b,
-			   pthread_t t)
-{
-	ASSERT_EQ(0, vchan_join(t, NULL)) TH_LOG("blocked thread never returned");
+		vchan_fill(buf, len, seed, 0);
+	vchan_start_blocked(_metadata, b,
+			    is_write ? VCHAN_CALL_WRITE : VCHAN_CALL_READ, fd,
+			    buf, len);
 }
 
 TEST_F(io, blocking_read_wakes)
 {
-	struct blocked b;
-	pthread_t t;
+	struct vchan_blocked b;
 
 	make_pair(_metadata, self, 0, 0);
 
 	/* Client end waits for the session end. */
-	start_blocked(_metadata, &b, &t, self->cl, false, 64, 0);
+	start_blocked(_metadata, &b, self->cl, false, 64, 0);
 	ASSERT_EQ(4, write(self->se, "wake", 4));
-	finish_blocked(_metadata, &b, t);
+	vchan_finish_blocked(_metadata, &b);
 	EXPECT_EQ(4, b.ret) TH_LOG("%s", strerror(b.err));
 	EXPECT_EQ(0, memcmp(b.buf, "wake", 4));
 	vchan_free(b.buf, 64);
 
 	/* And the other way round. */
-	start_blocked(_metadata, &b, &t, self->se, false, 64, 0);
+	start_blocked(_metadata, &b, self->se, false, 64, 0);
 	ASSERT_EQ(2, write(self->cl, "up", 2));
-	finish_blocked(_metadata, &b, t);
+	vchan_finish_blocked(_metadata, &b);
 	EXPECT_EQ(2, b.ret) TH_LOG("%s", strerror(b.err));
 	EXPECT_EQ(0, memcmp(b.buf, "up", 2));
 	vchan_free(b.buf, 64);
@@ -176,14 +112,13 @@ TEST_F(io, blocking_read_wakes)
 /* A blocking writer waiting for ring space wakes when the reader reads. */
 TEST_F(io, blocking_write_wakes)
 {
-	struct blocked b;
-	pthread_t t;
+	struct vchan_blocked b;
 
 	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
 	ASSERT_EQ(0, vchan_write_pattern(self->se, 4000, 1));
-	start_blocked(_metadata, &b, &t, self->se, true, 1000, 2);
+	start_blocked(_metadata, &b, self->se, true, 1000, 2);
 	EXPECT_EQ(0, vchan_read_pattern(self->cl, 4000, 1));
-	finish_blocked(_metadata, &b, t);
+	vchan_finish_blocked(_metadata, &b);
 	EXPECT_EQ(1000, b.ret) TH_LOG("%s", strerror(b.err));
 	EXPECT_EQ(0, vchan_read_pattern(self->cl, 1000, 2));
 	vchan_free(b.buf, 1000);
@@ -194,7 +129,7 @@ TEST_F(io, nonblock_read_empty_eagain)
 	char c, buf[64];
 
 	make_chan(_metadata, self, 0, 0);
-	self->se = open_se(self, O_NONBLOCK);
+	self->se = vchan_open_se(&self->chan, O_NONBLOCK);
 	ASSERT_LE(0, self->se);
 	EXPECT_EQ(-1, read(self->se, &c, 1));
 	EXPECT_EQ(EAGAIN, errno);
@@ -271,15 +206,14 @@ TEST_F(io, nonblock_write_space)
 /* EAGAIN for a non-blocking write while another writer streams. */
 TEST_F(io, nonblock_write_while_streaming)
 {
-	struct blocked b;
-	pthread_t t;
+	struct vchan_blocked b;
 	char c = 'x';
 
 	make_pair(_metadata, self, VCHAN_RING_MIN, VCHAN_F_SHARED);
-	self->se2 = open_se(self, O_NONBLOCK);
+	self->se2 = vchan_open_se(&self->chan, O_NONBLOCK);
 	ASSERT_LE(0, self->se2) TH_LOG("%s", strerror(errno));
 
-	start_blocked(_metadata, &b, &t, self->se, true, BIG, 7);
+	start_blocked(_metadata, &b, self->se, true, BIG, 7);
 	EXPECT_EQ(-1, write(self->se2, &c, 1));
 	EXPECT_EQ(EAGAIN, errno);
 	EXPECT_EQ(0, vchan_poll(self->se2, POLLOUT, 0));
@@ -289,7 +223,7 @@ TEST_F(io, nonblock_write_while_streaming)
 	ASSERT_EQ(0, vchan_set_nonblock(self->cl, false));
 
 	EXPECT_EQ(0, vchan_read_pattern(self->cl, BIG, 7));
-	finish_blocked(_metadata, &b, t);
+	vchan_finish_blocked(_metadata, &b);
 	EXPECT_EQ(BIG, b.ret) TH_LOG("%s", strerror(b.err));
 	EXPECT_EQ(POLLOUT, vchan_poll(self->se2, POLLOUT, 0));
 	EXPECT_EQ(1, write(self->se2, &c, 1));
@@ -345,25 +279,13 @@ TEST_F(io, poll_epoll_exact)
 /* A poll() that waits is woken by the other end's write. */
 TEST_F(io, poll_wakes)
 {
-	struct blocked b;
-	pthread_t t;
+	struct vchan_blocked b;
 	char buf[8];
-	uint64_t v;
 
 	make_pair(_metadata, self, 0, 0);
-	/* start_blocked() with a read, turned into a poll before it runs. */
-	memset(&b, 0, sizeof(b));
-	b.is_poll = true;
-	b.fd = self->cl;
-	b.ret = -2;
-	b.ready = eventfd(0, EFD_CLOEXEC);
-	ASSERT_LE(0, b.ready);
-	ASSERT_EQ(0, pthread_create(&t, NULL, blocked_fn, &b));
-	ASSERT_EQ(sizeof(v), read(b.ready, &v, sizeof(v)));
-	close(b.ready);
-	ASSERT_EQ(0, vchan_wait_sleeping(b.tid));
+	vchan_start_blocked(_metadata, &b, VCHAN_CALL_POLL, self->cl, NULL, 0);
 	ASSERT_EQ(3, write(self->se, "abc", 3));
-	finish_blocked(_metadata, &b, t);
+	vchan_finish_blocked(_metadata, &b);
 	EXPECT_EQ(1, b.ret);
 	EXPECT_EQ(POLLIN, b.revents);
 	EXPECT_EQ(3, read(self->cl, buf, sizeof(buf)));
@@ -443,22 +365,21 @@ TEST_F(io, client_close_no_sigpipe)
 /* Threads blocked at the session end wake when the client end closes. */
 TEST_F(io, client_close_wakes_session)
 {
-	struct blocked r, w;
-	pthread_t rt, wt;
+	struct vchan_blocked r, w;
 	sigset_t block;
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGPIPE);
 	ASSERT_EQ(0, pthread_sigmask(SIG_BLOCK, &block, NULL));
 	make_pair(_metadata, self, VCHAN_RING_MIN, VCHAN_F_SHARED);
-	self->se2 = open_se(self, 0);
+	self->se2 = vchan_open_se(&self->chan, 0);
 	ASSERT_LE(0, self->se2);
-	start_blocked(_metadata, &r, &rt, self->se, false, 64, 0);
-	start_blocked(_metadata, &w, &wt, self->se2, true, BIG, 1);
+	start_blocked(_metadata, &r, self->se, false, 64, 0);
+	start_blocked(_metadata, &w, self->se2, true, BIG, 1);
 	close(self->cl);
 	self->cl = -1;
-	finish_blocked(_metadata, &r, rt);
-	finish_blocked(_metadata, &w, wt);
+	vchan_finish_blocked(_metadata, &r);
+	vchan_finish_blocked(_metadata, &w);
 	EXPECT_EQ(0, r.ret) TH_LOG("read: %s", strerror(r.err));
 	EXPECT_EQ(-1, w.ret);
 	EXPECT_EQ(EPIPE, w.err);
@@ -484,7 +405,7 @@ TEST_F(io, session_close_hup)
 	EXPECT_EQ(-1, read(self->cl, buf, sizeof(buf)));
 	EXPECT_EQ(EAGAIN, errno);
 
-	self->se = open_se(self, 0);
+	self->se = vchan_open_se(&self->chan, 0);
 	ASSERT_LE(0, self->se);
 	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
 	ASSERT_EQ(3, write(self->se, "bye", 3));
@@ -508,7 +429,7 @@ TEST_F(io, session_close_hup)
 
 	/* Kept for the next opener. */
 	ASSERT_EQ(5, write(self->cl, "later", 5));
-	self->se = open_se(self, O_NONBLOCK);
+	self->se = vchan_open_se(&self->chan, O_NONBLOCK);
 	ASSERT_LE(0, self->se);
 	rev = vchan_poll(self->cl, POLLIN | POLLOUT, 0);
 	EXPECT_FALSE(rev & POLLHUP);
@@ -524,14 +445,13 @@ TEST_F(io, session_close_hup)
 
 TEST_F(io, session_close_wakes_client)
 {
-	struct blocked r;
-	pthread_t rt;
+	struct vchan_blocked r;
 
 	make_pair(_metadata, self, 0, 0);
-	start_blocked(_metadata, &r, &rt, self->cl, false, 64, 0);
+	start_blocked(_metadata, &r, self->cl, false, 64, 0);
 	close(self->se);
 	self->se = -1;
-	finish_blocked(_metadata, &r, rt);
+	vchan_finish_blocked(_metadata, &r);
 	EXPECT_EQ(0, r.ret) TH_LOG("read: %s", strerror(r.err));
 	vchan_free(r.buf, 64);
 }
@@ -840,14 +760,13 @@ TEST_F(io, purge_keeps_begun_message)
 TEST_F(io, purge_cancels_blocked_writer)
 {
 	struct vchan_dir_info tc, ts;
-	struct blocked b;
-	pthread_t t;
+	struct vchan_blocked b;
 
 	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
 	EXPECT_EQ(0, vchan_write_pattern(self->se, 5, 1));
-	start_blocked(_metadata, &b, &t, self->se, true, BIG, 2);
+	start_blocked(_metadata, &b, self->se, true, BIG, 2);
 	ASSERT_EQ(0, vchan_purge(self->cl, VCHAN_PURGE_TO_CLIENT));
-	finish_blocked(_metadata, &b, t);
+	vchan_finish_blocked(_metadata, &b);
 	EXPECT_EQ(-1, b.ret);
 	EXPECT_EQ(ECANCELED, b.err);
 	dir_infos(_metadata, self->cl, &tc, &ts);
@@ -944,7 +863,7 @@ TEST_F(io, read_mode_per_open_file)
 	char buf[64];
 
 	make_pair(_metadata, self, 0, VCHAN_F_SHARED);
-	self->se2 = open_se(self, 0);
+	self->se2 = vchan_open_se(&self->chan, 0);
 	ASSERT_LE(0, self->se2);
 	ASSERT_EQ(0, vchan_set_mode(self->se, VCHAN_READ_PDU, 0));
 	expect_mode(_metadata, self->se, VCHAN_READ_PDU, VCHAN_PDU_CHUNK_DEFAULT);
@@ -960,7 +879,7 @@ TEST_F(io, read_mode_per_open_file)
 
 	/* A new open starts in stream mode. */
 	close(self->se);
-	self->se = open_se(self, 0);
+	self->se = vchan_open_se(&self->chan, 0);
 	ASSERT_LE(0, self->se);
 	expect_mode(_metadata, self->se, VCHAN_READ_STREAM, 0);
 }

@@ -257,63 +257,6 @@ TEST_F(mod, control_mode_and_gid)
 
 /* ---- load/unload cycles ---- */
 
-static long long meminfo_kb(const char *key)
-{
-	char line[256];
-	size_t klen = strlen(key);
-	long long v = -1;
-	FILE *f;
-
-	f = fopen("/proc/meminfo", "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			v = strtoll(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
-static void write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	if (write(fd, s, strlen(s)) < 0) {
-		/* best effort */
-	}
-	close(fd);
-}
-
-/*
- * Slab memory in kB with as little noise as we can: reclaimable caches
- * dropped and every slab cache shrunk to its used slabs.
- */
-static long long settled_slab_kb(void)
-{
-	struct dirent *de;
-	char path[512];
-	DIR *d;
-
-	sync();
-	write_str("/proc/sys/vm/drop_caches", "3");
-	d = opendir("/sys/kernel/slab");
-	if (d) {
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink",
-				 de->d_name);
-			write_str(path, "1");
-		}
-		closedir(d);
-	}
-	return meminfo_kb("Slab");
-}
-
 /* One cycle: unload, load, create a channel and move data both ways. */
 static int cycle(FIXTURE_DATA(mod) *self, int n)
 {
@@ -370,16 +313,16 @@ TEST_F_TIMEOUT(mod, load_unload_cycles_no_leak, 900)
 		ASSERT_EQ(0, r) TH_LOG("warm-up cycle %d failed at step %d: %s",
 				       i, -r, strerror(errno));
 	}
-	before = settled_slab_kb();
-	vm_before = meminfo_kb("VmallocUsed");
+	before = vchan_settled_slab_kb();
+	vm_before = vchan_meminfo_kb("VmallocUsed");
 	ASSERT_LT(0, before);
 	for (i = 0; i < CYCLES; i++) {
 		r = cycle(self, WARMUP_CYCLES + i);
 		ASSERT_EQ(0, r) TH_LOG("cycle %d failed at step %d: %s",
 				       i, -r, strerror(errno));
 	}
-	after = settled_slab_kb();
-	vm_after = meminfo_kb("VmallocUsed");
+	after = vchan_settled_slab_kb();
+	vm_after = vchan_meminfo_kb("VmallocUsed");
 	TH_LOG("Slab %lld -> %lld kB, VmallocUsed %lld -> %lld kB over %d cycles",
 	       before, after, vm_before, vm_after, CYCLES);
 	EXPECT_GE(before + SLAB_TOLERANCE_KB, after)

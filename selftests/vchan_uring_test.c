@@ -20,18 +20,13 @@
 
 #include "kselftest_harness.h"
 
-#define MiB		(1U << 20)
+#include "vchan_fixture.h"
+#include "vchan_async.h"
+
 #define RING_ENTRIES	1024
-#define READ_CHUNK	65536U		/* PDU chunk of the draining reader */
-#define RING		VCHAN_RING_MIN
-#define HDR		VCHAN_MSG_OVERHEAD
 
 FIXTURE(uring) {
-	int ctl;
-	__u32 session;
-	int cl;
-	int se;
-	char name[16];
+	VCHAN_CHAN_FIXTURE;
 	struct io_uring ring;
 	bool ring_ok;
 };
@@ -40,11 +35,8 @@ FIXTURE_SETUP(uring)
 {
 	int r;
 
-	self->cl = self->se = -1;
 	self->ring_ok = false;
-	self->ctl = vchan_open_control();
-	ASSERT_LE(0, self->ctl) TH_LOG("open %s: %s", VCHAN_CONTROL, strerror(errno));
-	self->session = vchan_unique_session();
+	vchan_chan_setup(_metadata, &self->chan);
 	r = io_uring_queue_init(RING_ENTRIES, &self->ring, 0);
 	if (r == -ENOSYS || r == -EPERM)
 		SKIP(return, "io_uring is not available: %s", strerror(-r));
@@ -56,32 +48,7 @@ FIXTURE_TEARDOWN(uring)
 {
 	if (self->ring_ok)
 		io_uring_queue_exit(&self->ring);
-	if (self->se >= 0)
-		close(self->se);
-	if (self->cl >= 0)
-		close(self->cl);
-	if (self->ctl >= 0)
-		close(self->ctl);
-}
-
-static void make_pair(struct __test_metadata *_metadata, FIXTURE_DATA(uring) *self,
-		      const char *name, __u32 ring)
-{
-	snprintf(self->name, sizeof(self->name), "%s", name);
-	self->cl = vchan_create(self->ctl, self->session, self->name, 0, ring);
-	ASSERT_LE(0, self->cl) TH_LOG("create: %s", strerror(errno));
-	self->se = vchan_open_node(self->session, self->name, O_RDWR);
-	ASSERT_LE(0, self->se) TH_LOG("open: %s", strerror(errno));
-}
-
-static struct vchan_dir_info dir_info(struct __test_metadata *_metadata, int fd,
-				      bool to_client)
-{
-	struct vchan_info info;
-
-	memset(&info, 0, sizeof(info));
-	EXPECT_EQ(0, vchan_info(fd, &info));
-	return to_client ? info.to_client : info.to_session;
+	vchan_chan_teardown(&self->chan);
 }
 
 /* ---- submissions and completions ---- */
@@ -171,6 +138,28 @@ static int peek_cqe(struct io_uring *ring, struct cqe *c)
 	EXPECT_EQ((int)(r), (c).res);				\
 } while (0)
 
+/*
+ * Waits for two completions, in either order: the one of request 'a' with
+ * result 'ra' and the one of request 'b' with result 'rb'.
+ */
+static void expect_two(struct __test_metadata *_metadata, struct io_uring *ring,
+		       __u64 a, int ra, __u64 b, int rb)
+{
+	struct cqe c[2];
+	int i;
+
+	ASSERT_EQ(0, wait_cqe(ring, &c[0]));
+	ASSERT_EQ(0, wait_cqe(ring, &c[1]));
+	for (i = 0; i < 2; i++) {
+		if (c[i].ud == a) {
+			EXPECT_EQ(ra, c[i].res);
+		} else {
+			EXPECT_CQE(c[i], b, rb);
+		}
+	}
+	EXPECT_NE(c[0].ud, c[1].ud);
+}
+
 /* Waits for the next completion and checks it. */
 #define EXPECT_NEXT(ring, u, r) do {				\
 	struct cqe __c = { ~0ULL, 0 };				\
@@ -194,69 +183,6 @@ static int peek_cqe(struct io_uring *ring, struct cqe *c)
 		       (unsigned long long)__c.ud, __c.res);	\
 } while (0)
 
-/* ---- messages ---- */
-
-struct msgs {
-	unsigned int n;
-	size_t *len;
-	size_t *off;
-	uint32_t *seed;
-	uint64_t *sum;
-	uint8_t *arena;
-	size_t total;
-};
-
-static void msgs_free(struct msgs *m)
-{
-	vchan_free(m->arena, m->total);
-	free(m->len);
-	free(m->off);
-	free(m->seed);
-	free(m->sum);
-	memset(m, 0, sizeof(*m));
-}
-
-static int msgs_init(struct msgs *m, unsigned int n, size_t (*len_of)(unsigned int),
-		     uint32_t seed_base)
-{
-	unsigned int i;
-
-	memset(m, 0, sizeof(*m));
-	m->n = n;
-	m->len = calloc(n, sizeof(*m->len));
-	m->off = calloc(n, sizeof(*m->off));
-	m->seed = calloc(n, sizeof(*m->seed));
-	m->sum = calloc(n, sizeof(*m->sum));
-	if (!m->len || !m->off || !m->seed || !m->sum)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		m->len[i] = len_of(i);
-		m->off[i] = m->total;
-		m->total += m->len[i];
-		m->seed[i] = seed_base + i;
-	}
-	m->arena = vchan_alloc(m->total);
-	if (!m->arena)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		vchan_fill(m->arena + m->off[i], m->len[i], m->seed[i], 0);
-		m->sum[i] = vchan_checksum(m->arena + m->off[i], m->len[i]);
-	}
-	return 0;
-}
-
-/* The next message at fd (PDU mode, READ_CHUNK) is message i of m, whole. */
-static void expect_nth(struct __test_metadata *_metadata, int fd, uint8_t *rbuf,
-		       const struct msgs *m, unsigned int i)
-{
-	long long n = vchan_read_pdu_msg(fd, rbuf, MiB, READ_CHUNK);
-
-	ASSERT_EQ((long long)m->len[i], n) TH_LOG("message %u: read %lld (%s)", i,
-						  n, n < 0 ? strerror(-n) : "length");
-	ASSERT_EQ(-1, vchan_check(rbuf, n, m->seed[i], 0)) TH_LOG("message %u", i);
-	ASSERT_EQ(m->sum[i], vchan_checksum(rbuf, n)) TH_LOG("message %u", i);
-}
-
 /*
  * 'n' writes at wfd chained with IOSQE_IO_HARDLINK to a channel nobody
  * reads; then rfd drains it: each message whole and in order, and the
@@ -267,14 +193,13 @@ static void mixed_writes_drain(struct __test_metadata *_metadata,
 			       bool to_client, unsigned int n,
 			       size_t (*len_of)(unsigned int), uint32_t seed)
 {
-	struct vchan_dir_info di;
-	struct msgs m;
+	struct vchan_msgs m;
 	uint8_t *rbuf;
 	unsigned int i;
 	struct cqe c;
 
 	ASSERT_GE(RING_ENTRIES, n);
-	ASSERT_EQ(0, msgs_init(&m, n, len_of, seed));
+	ASSERT_EQ(0, vchan_msgs_init(&m, n, len_of, seed));
 	rbuf = vchan_alloc(MiB);
 	ASSERT_NE(NULL, rbuf);
 	ASSERT_EQ(0, vchan_set_mode(rfd, VCHAN_READ_PDU, READ_CHUNK));
@@ -286,7 +211,7 @@ static void mixed_writes_drain(struct __test_metadata *_metadata,
 	ASSERT_EQ((int)n, io_uring_submit(&self->ring));
 
 	for (i = 0; i < n; i++)
-		expect_nth(_metadata, rfd, rbuf, &m, i);
+		vchan_expect_nth(_metadata, rfd, rbuf, &m, i);
 	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, wait_cqe(&self->ring, &c)) TH_LOG("no completion %u", i);
 		ASSERT_EQ(i, c.ud) TH_LOG("completion %u is of %llu", i,
@@ -295,13 +220,9 @@ static void mixed_writes_drain(struct __test_metadata *_metadata,
 	}
 	EXPECT_NONE(&self->ring);
 	EXPECT_EQ(0, vchan_poll(rfd, POLLIN, 0));
-	di = dir_info(_metadata, rfd, to_client);
-	EXPECT_EQ(0, di.queued_msgs);
-	EXPECT_EQ(0, di.queued_bytes);
-	EXPECT_EQ(n, di.total_msgs);
-	EXPECT_EQ(m.total, di.total_bytes);
+	vchan_expect_carried(_metadata, rfd, to_client, n, m.total);
 	vchan_free(rbuf, MiB);
-	msgs_free(&m);
+	vchan_msgs_free(&m);
 }
 
 /* ---- tests ---- */
@@ -321,7 +242,7 @@ TEST_F(uring, write_read_at_once)
 	};
 	struct io_uring_sqe *sqe;
 
-	make_pair(_metadata, self, "now", 0);
+	vchan_make_pair(_metadata, &self->chan, "now", 0, 0);
 
 	q_write(_metadata, &self->ring, self->se, "hello", 5, 1, 0);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
@@ -364,23 +285,39 @@ TEST_F(uring, write_read_at_once)
 /* 1,000 chained writes of 0 B to 1 MiB (about 41 MiB), then drained. */
 TEST_F_TIMEOUT(uring, mixed_writes_in_order, 600)
 {
-	make_pair(_metadata, self, "mixed", 0);
+	vchan_make_pair(_metadata, &self->chan, "mixed", 0, 0);
 	mixed_writes_drain(_metadata, self, self->se, self->cl, true, 1000,
 			   vchan_mixed_len, 0x110000);
 }
 
 TEST_F_TIMEOUT(uring, mixed_writes_in_order_to_session, 300)
 {
-	make_pair(_metadata, self, "mixts", 0);
+	vchan_make_pair(_metadata, &self->chan, "mixts", 0, 0);
 	mixed_writes_drain(_metadata, self, self->cl, self->se, false, 300,
 			   vchan_small_len, 0x120000);
 }
 
 TEST_F_TIMEOUT(uring, mixed_writes_in_order_small_ring, 300)
 {
-	make_pair(_metadata, self, "mixsr", RING);
+	vchan_make_pair(_metadata, &self->chan, "mixsr", RING, 0);
 	mixed_writes_drain(_metadata, self, self->se, self->cl, true, 300,
 			   vchan_small_len, 0x130000);
+}
+
+/*
+ * Submits n reads at fd chained with IOSQE_IO_HARDLINK, read i (user_data
+ * i) into the i-th of n buffers of 'size' bytes at bufs; none completes yet.
+ */
+static void park_reads(struct __test_metadata *_metadata, struct io_uring *ring,
+		       int fd, void *bufs, size_t size, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		q_read(_metadata, ring, fd, (uint8_t *)bufs + i * size, size, i,
+		       i + 1 < n ? IOSQE_IO_HARDLINK : 0);
+	ASSERT_EQ((int)n, io_uring_submit(ring));
+	EXPECT_NONE(ring);
 }
 
 /*
@@ -393,14 +330,9 @@ static void reads_fifo(struct __test_metadata *_metadata, FIXTURE_DATA(uring) *s
 {
 	static char bufs[4][100];
 	uint8_t msg[250];
-	unsigned int i;
 
 	memset(bufs, 0, sizeof(bufs));
-	for (i = 0; i < 4; i++)
-		q_read(_metadata, &self->ring, rfd, bufs[i], sizeof(bufs[i]), i,
-		       i < 3 ? IOSQE_IO_HARDLINK : 0);
-	ASSERT_EQ(4, io_uring_submit(&self->ring));
-	EXPECT_NONE(&self->ring);
+	park_reads(_metadata, &self->ring, rfd, bufs, sizeof(bufs[0]), 4);
 
 	ASSERT_EQ(10, write(wfd, "0123456789", 10));
 	EXPECT_NEXT(&self->ring, 0, 10);
@@ -422,13 +354,13 @@ static void reads_fifo(struct __test_metadata *_metadata, FIXTURE_DATA(uring) *s
 
 TEST_F(uring, reads_fifo_client_end)
 {
-	make_pair(_metadata, self, "rdcl", 0);
+	vchan_make_pair(_metadata, &self->chan, "rdcl", 0, 0);
 	reads_fifo(_metadata, self, self->cl, self->se);
 }
 
 TEST_F(uring, reads_fifo_session_end)
 {
-	make_pair(_metadata, self, "rdse", 0);
+	vchan_make_pair(_metadata, &self->chan, "rdse", 0, 0);
 	reads_fifo(_metadata, self, self->se, self->cl);
 }
 
@@ -440,12 +372,8 @@ TEST_F(uring, reads_many_messages_fifo)
 	unsigned int i;
 	int len;
 
-	make_pair(_metadata, self, "rdmany", RING);
-	for (i = 0; i < 64; i++)
-		q_read(_metadata, &self->ring, self->cl, bufs[i], sizeof(bufs[i]), i,
-		       i < 63 ? IOSQE_IO_HARDLINK : 0);
-	ASSERT_EQ(64, io_uring_submit(&self->ring));
-	EXPECT_NONE(&self->ring);
+	vchan_make_pair(_metadata, &self->chan, "rdmany", RING, 0);
+	park_reads(_metadata, &self->ring, self->cl, bufs, sizeof(bufs[0]), 64);
 	for (i = 0; i < 64; i++) {
 		len = snprintf(msg, sizeof(msg), "message %u", i);
 		ASSERT_EQ(len, write(self->se, msg, len));
@@ -461,48 +389,36 @@ static void reads_pdu(struct __test_metadata *_metadata, FIXTURE_DATA(uring) *se
 		      int rfd, int wfd)
 {
 	static uint8_t bufs[3][8 + 64];
-	struct vchan_pdu_header h;
 	uint8_t msg[100];
-	unsigned int i;
 
 	ASSERT_EQ(0, vchan_set_mode(rfd, VCHAN_READ_PDU, 64));
-	for (i = 0; i < 3; i++)
-		q_read(_metadata, &self->ring, rfd, bufs[i], sizeof(bufs[i]), i,
-		       i < 2 ? IOSQE_IO_HARDLINK : 0);
-	ASSERT_EQ(3, io_uring_submit(&self->ring));
-	EXPECT_NONE(&self->ring);
+	park_reads(_metadata, &self->ring, rfd, bufs, sizeof(bufs[0]), 3);
 
 	vchan_fill(msg, sizeof(msg), 0xb1, 0);
 	ASSERT_EQ(100, write(wfd, msg, sizeof(msg)));
 	EXPECT_NEXT(&self->ring, 0, 8 + 64);
 	EXPECT_NEXT(&self->ring, 1, 8 + 36);
-	memcpy(&h, bufs[0], sizeof(h));
-	EXPECT_EQ(100, h.length);
-	EXPECT_EQ(VCHAN_PDU_FIRST, h.flags);
+	EXPECT_PDU(bufs[0], 100, VCHAN_PDU_FIRST);
 	EXPECT_EQ(-1, vchan_check(bufs[0] + 8, 64, 0xb1, 0));
-	memcpy(&h, bufs[1], sizeof(h));
-	EXPECT_EQ(100, h.length);
-	EXPECT_EQ(VCHAN_PDU_LAST, h.flags);
+	EXPECT_PDU(bufs[1], 100, VCHAN_PDU_LAST);
 	EXPECT_EQ(-1, vchan_check(bufs[1] + 8, 36, 0xb1, 64));
 
 	ASSERT_EQ(0, write(wfd, "", 0));
 	EXPECT_NEXT(&self->ring, 2, 8);
-	memcpy(&h, bufs[2], sizeof(h));
-	EXPECT_EQ(0, h.length);
-	EXPECT_EQ(VCHAN_PDU_FIRST | VCHAN_PDU_LAST, h.flags);
+	EXPECT_PDU(bufs[2], 0, VCHAN_PDU_FIRST | VCHAN_PDU_LAST);
 	EXPECT_NONE(&self->ring);
 	EXPECT_EQ(0, vchan_poll(rfd, POLLIN, 0));
 }
 
 TEST_F(uring, reads_pdu_client_end)
 {
-	make_pair(_metadata, self, "pducl", 0);
+	vchan_make_pair(_metadata, &self->chan, "pducl", 0, 0);
 	reads_pdu(_metadata, self, self->cl, self->se);
 }
 
 TEST_F(uring, reads_pdu_session_end)
 {
-	make_pair(_metadata, self, "pduse", 0);
+	vchan_make_pair(_metadata, &self->chan, "pduse", 0, 0);
 	reads_pdu(_metadata, self, self->se, self->cl);
 }
 
@@ -513,27 +429,16 @@ TEST_F(uring, reads_pdu_session_end)
  */
 TEST_F(uring, cancel_parked_read_and_write)
 {
-	struct cqe c[2];
 	char buf[64];
-	int i;
 
-	make_pair(_metadata, self, "cancel", RING);
+	vchan_make_pair(_metadata, &self->chan, "cancel", RING, 0);
 
 	q_read(_metadata, &self->ring, self->cl, buf, sizeof(buf), 1, 0);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	EXPECT_NONE(&self->ring);
 	q_cancel(_metadata, &self->ring, 1, 2);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	ASSERT_EQ(0, wait_cqe(&self->ring, &c[0]));
-	ASSERT_EQ(0, wait_cqe(&self->ring, &c[1]));
-	for (i = 0; i < 2; i++) {
-		if (c[i].ud == 1) {
-			EXPECT_EQ(-ECANCELED, c[i].res);
-		} else {
-			EXPECT_CQE(c[i], 2, 0);
-		}
-	}
-	EXPECT_NE(c[0].ud, c[1].ud);
+	expect_two(_metadata, &self->ring, 1, -ECANCELED, 2, 0);
 	EXPECT_NONE(&self->ring);
 
 	ASSERT_EQ(5, write(self->se, "after", 5));
@@ -553,20 +458,11 @@ TEST_F(uring, cancel_parked_read_and_write)
 	EXPECT_NONE(&self->ring);
 	q_cancel(_metadata, &self->ring, 4, 5);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	ASSERT_EQ(0, wait_cqe(&self->ring, &c[0]));
-	ASSERT_EQ(0, wait_cqe(&self->ring, &c[1]));
-	for (i = 0; i < 2; i++) {
-		if (c[i].ud == 4) {
-			EXPECT_EQ(-ECANCELED, c[i].res);
-		} else {
-			EXPECT_CQE(c[i], 5, 0);
-		}
-	}
-	EXPECT_NE(c[0].ud, c[1].ud);
+	expect_two(_metadata, &self->ring, 4, -ECANCELED, 5, 0);
 	EXPECT_EQ(0, vchan_read_pattern(self->cl, RING - HDR, 0xc1));
 	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
-	EXPECT_EQ(3, dir_info(_metadata, self->cl, true).total_msgs);
-	EXPECT_EQ(0, dir_info(_metadata, self->cl, true).queued_msgs);
+	EXPECT_EQ(3, vchan_dir(_metadata, self->cl, true).total_msgs);
+	EXPECT_EQ(0, vchan_dir(_metadata, self->cl, true).queued_msgs);
 	EXPECT_NONE(&self->ring);
 }
 
@@ -576,11 +472,9 @@ TEST_F(uring, cancel_parked_read_and_write)
  */
 TEST_F(uring, client_close_parked_eof_epipe)
 {
-	struct cqe c[2];
 	char buf[64];
-	int i;
 
-	make_pair(_metadata, self, "hup", RING);
+	vchan_make_pair(_metadata, &self->chan, "hup", RING, 0);
 	ASSERT_EQ(0, vchan_write_pattern(self->se, RING - HDR, 0xd1));
 	q_read(_metadata, &self->ring, self->se, buf, sizeof(buf), 1, 0);
 	q_write(_metadata, &self->ring, self->se, "late", 4, 2, 0);
@@ -589,16 +483,7 @@ TEST_F(uring, client_close_parked_eof_epipe)
 
 	ASSERT_EQ(0, close(self->cl));
 	self->cl = -1;
-	ASSERT_EQ(0, wait_cqe(&self->ring, &c[0]));
-	ASSERT_EQ(0, wait_cqe(&self->ring, &c[1]));
-	for (i = 0; i < 2; i++) {
-		if (c[i].ud == 1) {
-			EXPECT_EQ(0, c[i].res);
-		} else {
-			EXPECT_CQE(c[i], 2, -EPIPE);
-		}
-	}
-	EXPECT_NE(c[0].ud, c[1].ud);
+	expect_two(_metadata, &self->ring, 1, 0, 2, -EPIPE);
 	EXPECT_NONE(&self->ring);
 }
 

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -40,7 +41,8 @@
  *  - its __timeout_handler() has an unused parameter (-Wunused-parameter);
  *  - EXPECT_EQ(0600, st.st_mode) and the like compare the macro's typeof()
  *    copies of an int literal and an unsigned value (-Wsign-compare).
- * Every file that includes this header includes the harness next.
+ * Every file that includes this header includes the harness next, and
+ * then, for the helpers that use the harness, vchan_fixture.h.
  */
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #pragma GCC diagnostic ignored "-Wsign-compare"
@@ -364,6 +366,49 @@ static inline int vchan_join(pthread_t t, void **ret)
 }
 
 /*
+ * A thread that makes one blocking call on fd: read() or write() of
+ * buf/len, or poll(POLLIN) with the hang guard as its timeout.  Its body
+ * reports the thread's tid through the eventfd 'ready' first, so that the
+ * starter can wait until it sleeps (vchan_start_blocked() in
+ * vchan_fixture.h).
+ */
+enum vchan_call { VCHAN_CALL_READ, VCHAN_CALL_WRITE, VCHAN_CALL_POLL };
+
+struct vchan_blocked {
+	enum vchan_call call;
+	int fd;
+	void *buf;
+	size_t len;
+	pthread_t t;
+	pid_t tid;
+	int ready;		/* eventfd: tid is known */
+	ssize_t ret;		/* what the call returned; -2 before */
+	int err;		/* its errno if it failed, else 0 */
+	short revents;		/* poll()'s */
+};
+
+static inline void *vchan_blocked_fn(void *p)
+{
+	struct vchan_blocked *b = p;
+	uint64_t one = 1;
+
+	b->tid = gettid();
+	if (write(b->ready, &one, sizeof(one)) != sizeof(one))
+		return NULL;
+	if (b->call == VCHAN_CALL_POLL) {
+		struct pollfd p = { .fd = b->fd, .events = POLLIN };
+
+		b->ret = poll(&p, 1, VCHAN_HANG_MS);
+		b->revents = p.revents;
+	} else if (b->call == VCHAN_CALL_WRITE)
+		b->ret = write(b->fd, b->buf, b->len);
+	else
+		b->ret = read(b->fd, b->buf, b->len);
+	b->err = b->ret < 0 ? errno : 0;
+	return NULL;
+}
+
+/*
  * Reads one plain (stream mode) message of exactly 'len' bytes into 'buf',
  * with reads of at most 'rdsz' bytes each, plus 'extra' bytes of room past
  * the end of the message to prove a read never crosses into the next one.
@@ -569,6 +614,16 @@ static inline int vchan_write_text(const char *path, const char *s)
 	return ret;
 }
 
+/* Sets a module parameter (decimal): 0 or -errno. */
+static inline int vchan_set_param(const char *name, long long v)
+{
+	char path[256], val[32];
+
+	snprintf(path, sizeof(path), VCHAN_SYSFS_PARAMS "/%s", name);
+	snprintf(val, sizeof(val), "%lld", v);
+	return vchan_write_text(path, val);
+}
+
 /*
  * Slab memory in kB with as little noise as we can: reclaimable caches
  * dropped and every slab cache shrunk to its used slabs.  -1 on error.
@@ -593,62 +648,6 @@ static inline long long vchan_settled_slab_kb(void)
 		closedir(d);
 	}
 	return vchan_meminfo_kb("Slab");
-}
-
-/*
- * Sizes of the async tests' message sets.  vchan_mixed_len: 0 B to 1 MiB,
- * most small; 1,000 of them make about 41 MiB (25 messages near 1 MiB, 100
- * up to 256 KiB, 20 empty, the rest under 8 KiB).  vchan_small_len: about
- * 12 KiB on average, some empty, one in 23 of 100-200 KB.
- */
-static inline uint32_t vchan_mix(uint32_t i)
-{
-	uint32_t x = i * 2654435761u;
-
-	x ^= x >> 15;
-	x *= 0x2c1b3c6du;
-	x ^= x >> 12;
-	return x;
-}
-
-static inline size_t vchan_mixed_len(unsigned int i)
-{
-	uint32_t x = vchan_mix(i);
-
-	if (i == 500)
-		return 1U << 20;
-	if (i % 50 == 0)
-		return 0;
-	if (i % 40 == 7)
-		return (1U << 20) - x % 65536;
-	if (i % 10 == 3)
-		return x % 262144;
-	return x % 8192;
-}
-
-static inline size_t vchan_small_len(unsigned int i)
-{
-	uint32_t x = vchan_mix(i + 7777);
-
-	if (i % 17 == 0)
-		return 0;
-	if (i % 23 == 5)
-		return 100000 + x % 100000;
-	return x % 12000;
-}
-
-/* Checksum of 'len' bytes of pattern 'seed' (0 if out of memory). */
-static inline uint64_t vchan_pattern_sum(size_t len, uint32_t seed)
-{
-	uint8_t *p = vchan_alloc(len);
-	uint64_t sum;
-
-	if (!p)
-		return 0;
-	vchan_fill(p, len, seed, 0);
-	sum = vchan_checksum(p, len);
-	vchan_free(p, len);
-	return sum;
 }
 
 #endif /* VCHAN_UTIL_H */

@@ -4,6 +4,7 @@
  * anonymous file returned by VCHAN_IOC_CREATE) and the session end (the node
  * /dev/vchan/<session>/<name>), and the channel's device.
  */
+#include <linux/anon_inodes.h>
 #include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/poll.h>
@@ -127,13 +128,18 @@ static long vchan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	}
 }
 
-/* The last session end closing hangs up the client end's reads. */
+/*
+ * The last session end closing hangs up the client end's reads; for a
+ * dynamic channel, which cannot be opened again, its writes too.
+ */
 static void vchan_session_close(struct vchan_chan *chan)
 {
 	mutex_lock(&vchan_lock);
 	if (!--chan->sess_open) {
 		chan->sess_closes++;
 		vchan_dir_hangup(&chan->to_client, true, true);
+		if (chan->unlisted)
+			vchan_dir_hangup(&chan->to_session, false, true);
 	}
 	mutex_unlock(&vchan_lock);
 }
@@ -152,19 +158,38 @@ static int vchan_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-const struct file_operations vchan_fops = {
-	.owner		= THIS_MODULE,
-	.read_iter	= vchan_read_iter,
-	.write_iter	= vchan_write_iter,
-	.open		= vchan_session_open,
-	.poll		= vchan_poll,
-	.unlocked_ioctl	= vchan_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
-	.release	= vchan_release,
-};
+static void vchan_end_init(struct vchan_end *end, struct file *file,
+			   struct vchan_chan *chan, bool client)
+{
+	end->chan = chan;
+	end->client = client;
+	end->rx = client ? &chan->to_client : &chan->to_session;
+	end->tx = client ? &chan->to_session : &chan->to_client;
+	file->private_data = end;
+	stream_open(file_inode(file), file);
+	file->f_mode |= FMODE_NOWAIT;
+}
+
+/* A new anonymous file for one end of @chan; it holds a reference to it. */
+struct file *vchan_end_file(struct vchan_chan *chan, bool client)
+{
+	struct vchan_end *end = kzalloc(sizeof(*end), GFP_KERNEL_ACCOUNT);
+	struct file *file;
+
+	if (!end)
+		return ERR_PTR(-ENOMEM);
+	file = anon_inode_getfile("[vchan]", &vchan_fops, end, O_RDWR);
+	if (IS_ERR(file)) {
+		kfree(end);
+		return file;
+	}
+	get_device(&chan->dev);
+	vchan_end_init(end, file, chan, client);
+	return file;
+}
 
 /* Open of /dev/vchan/<session>/<name>: the session end. */
-int vchan_session_open(struct inode *inode, struct file *file)
+static int vchan_session_open(struct inode *inode, struct file *file)
 {
 	struct vchan_end *end;
 	struct vchan_chan *chan;
@@ -192,14 +217,20 @@ int vchan_session_open(struct inode *inode, struct file *file)
 		return ret;
 	}
 
-	end->chan = chan;
-	end->rx = &chan->to_session;
-	end->tx = &chan->to_client;
-	file->private_data = end;
-	stream_open(inode, file);
-	file->f_mode |= FMODE_NOWAIT;
+	vchan_end_init(end, file, chan, false);
 	return 0;
 }
+
+const struct file_operations vchan_fops = {
+	.owner		= THIS_MODULE,
+	.read_iter	= vchan_read_iter,
+	.write_iter	= vchan_write_iter,
+	.open		= vchan_session_open,
+	.poll		= vchan_poll,
+	.unlocked_ioctl	= vchan_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.release	= vchan_release,
+};
 
 /* The node: /dev/vchan/<session>/<name>, with the owner and mode asked for. */
 static char *vchan_chan_devnode(VCHAN_DEVNODE_CONST struct device *dev,

@@ -4,16 +4,19 @@
  *
  * The module owns one character-device region.  Minor 0 is the control node
  * /dev/vchan/control; every channel takes one more minor for its session
- * node /dev/vchan/<session>/<name>.  The control node is a device of our own
- * class rather than a misc device because devtmpfs only gives a node a group
- * through the device type's devnode callback, and control_gid needs that.
+ * node /dev/vchan/<session>/<name>; minors from VCHAN_MINORS on are the
+ * dynamic-channel request nodes /dev/vchan/dynamic/<session> (dyn.c).  The
+ * control node is a device of our own class rather than a misc device
+ * because devtmpfs only gives a node a group through the device type's
+ * devnode callback, and control_gid needs that.
  *
  * A channel is created by VCHAN_IOC_CREATE on the control node and lives as
  * long as its client end is open: the client end's reference is the
  * registry's.  Session ends hold references of their own, so a channel that
- * was destroyed stays in memory, unreachable, until they close.
+ * was destroyed stays in memory, unreachable, until they close.  Dynamic
+ * channels (VCHAN_IOC_DYN_ACCEPT) are 'unlisted': no node, no name in the
+ * registry, and closing either end hangs up the other.
  */
-#include <linux/anon_inodes.h>
 #include <linux/cdev.h>
 #include <linux/cred.h>
 #include <linux/ctype.h>
@@ -29,8 +32,6 @@
 
 #include "compat.h"
 #include "vchan_priv.h"
-
-#define VCHAN_MINORS	65536
 
 static unsigned int max_channels = 4096;
 module_param(max_channels, uint, 0644);
@@ -73,10 +74,10 @@ static unsigned int vchan_count;
 static u64 vchan_created;
 static u64 retired_bytes[2], retired_msgs[2];	/* of destroyed channels */
 
-static struct class vchan_class;
-static dev_t vchan_devt;
+dev_t vchan_devt;
 static struct cdev vchan_control_cdev;	/* minor 0 */
-static struct cdev vchan_chan_cdev;	/* the other minors: session ends */
+static struct cdev vchan_chan_cdev;	/* 1..VCHAN_MINORS-1: session ends */
+static struct cdev vchan_dyn_cdev;	/* VCHAN_MINORS + n: dynamic request nodes */
 static struct device *vchan_control;
 
 static u32 name_hash(u32 session, const char *name)
@@ -105,8 +106,10 @@ struct vchan_chan *vchan_get_by_minor(unsigned int minor)
 static void vchan_unregister(struct vchan_chan *chan)
 {
 	lockdep_assert_held(&vchan_lock);
-	hash_del(&chan->hnode);
-	xa_erase(&vchan_minors, chan->minor);
+	if (!chan->unlisted) {
+		hash_del(&chan->hnode);
+		xa_erase(&vchan_minors, chan->minor);
+	}
 	vchan_count--;
 	retired_bytes[0] += chan->to_client.total_bytes;
 	retired_msgs[0] += chan->to_client.total_msgs;
@@ -122,13 +125,14 @@ void vchan_destroy(struct vchan_chan *chan)
 {
 	mutex_lock(&vchan_lock);
 	vchan_unregister(chan);
-	device_del(&chan->dev);
+	if (!chan->unlisted)
+		device_del(&chan->dev);
 	mutex_unlock(&vchan_lock);
 	vchan_dir_hangup(&chan->to_session, true, true);
 	vchan_dir_hangup(&chan->to_client, false, true);
 }
 
-static bool valid_name(const char *name, size_t len, bool dynamic)
+bool vchan_valid_name(const char *name, size_t len, bool dynamic)
 {
 	size_t i;
 
@@ -143,7 +147,7 @@ static bool valid_name(const char *name, size_t len, bool dynamic)
 	return true;
 }
 
-static int ring_size(u32 *size)
+int vchan_ring_size(u32 *size)
 {
 	if (!*size)
 		*size = default_ring;
@@ -163,9 +167,10 @@ static int vchan_check_create(struct vchan_create *req, kuid_t *uid, kgid_t *gid
 		if (req->reserved[i])
 			return -EINVAL;
 	if (len == sizeof(req->name) ||
-	    !valid_name(req->name, len, req->flags & VCHAN_F_DYNAMIC))
+	    !vchan_valid_name(req->name, len, req->flags & VCHAN_F_DYNAMIC))
 		return -EINVAL;
-	if (ring_size(&req->ring_to_client) || ring_size(&req->ring_to_session))
+	if (vchan_ring_size(&req->ring_to_client) ||
+	    vchan_ring_size(&req->ring_to_session))
 		return -EINVAL;
 	if (req->mode & ~0777)
 		return -EINVAL;
@@ -203,21 +208,26 @@ static struct vchan_chan *vchan_alloc(const struct vchan_create *req,
 	return chan;
 }
 
-/* Make the channel visible: minor, name and node, all or nothing. */
+/*
+ * Make the channel visible: minor, name and node, all or nothing.  An
+ * unlisted (dynamic) channel only counts against max_channels.
+ */
 static int vchan_register(struct vchan_chan *chan)
 {
 	u32 minor;
 	int ret;
 
 	mutex_lock(&vchan_lock);
-	if (vchan_find(chan->session, chan->name))
+	if (chan->unlisted)
+		ret = vchan_count >= max_channels ? -ENOSPC : 0;
+	else if (vchan_find(chan->session, chan->name))
 		ret = -EEXIST;
 	else if (vchan_count >= max_channels)
 		ret = -ENOSPC;
 	else
 		ret = xa_alloc(&vchan_minors, &minor, chan,
 			       XA_LIMIT(1, VCHAN_MINORS - 1), GFP_KERNEL);
-	if (ret)
+	if (ret || chan->unlisted)
 		goto unlock;
 
 	chan->minor = minor;
@@ -230,73 +240,90 @@ static int vchan_register(struct vchan_chan *chan)
 		goto unlock;
 	}
 	hash_add(vchan_names, &chan->hnode, name_hash(chan->session, chan->name));
-	vchan_count++;
-	vchan_created++;
 unlock:
+	if (!ret) {
+		vchan_count++;
+		vchan_created++;
+	}
 	mutex_unlock(&vchan_lock);
 	return ret == -EBUSY ? -ENOSPC : ret;	/* xa_alloc: no minor left */
+}
+
+/*
+ * Create a channel and return its client end's fd.  With @session (dynamic
+ * channels, which have no node), also return a file for its session end.
+ */
+long vchan_new(struct vchan_create *req, kuid_t uid, kgid_t gid,
+	       struct file **session)
+{
+	struct vchan_chan *chan = vchan_alloc(req, uid, gid);
+	struct file *file;
+	int fd, ret;
+
+	if (!chan)
+		return -ENOMEM;
+	chan->unlisted = session;
+	ret = vchan_register(chan);
+	if (ret) {
+		put_device(&chan->dev);
+		return ret;
+	}
+	file = vchan_end_file(chan, true);
+	if (IS_ERR(file)) {
+		vchan_destroy(chan);
+		put_device(&chan->dev);
+		return PTR_ERR(file);
+	}
+	put_device(&chan->dev);	/* the client end holds the channel now */
+
+	if (session) {
+		mutex_lock(&vchan_lock);
+		chan->sess_open = 1;
+		chan->sess_opens = 1;
+		mutex_unlock(&vchan_lock);
+		*session = vchan_end_file(chan, false);
+		if (IS_ERR(*session)) {
+			fput(file);	/* destroys the channel */
+			return PTR_ERR(*session);
+		}
+	}
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		fput(file);
+		if (session)
+			fput(*session);
+		return fd;
+	}
+	fd_install(fd, file);
+	return fd;
 }
 
 static long vchan_create(void __user *argp)
 {
 	struct vchan_create req;
-	struct vchan_chan *chan;
-	struct vchan_end *end;
-	struct file *file;
 	kuid_t uid;
 	kgid_t gid;
-	int fd, ret;
+	int ret;
 
 	if (copy_from_user(&req, argp, sizeof(req)))
 		return -EFAULT;
 	ret = vchan_check_create(&req, &uid, &gid);
 	if (ret)
 		return ret;
-
-	chan = vchan_alloc(&req, uid, gid);
-	if (!chan)
-		return -ENOMEM;
-	ret = vchan_register(chan);
-	if (ret) {
-		put_device(&chan->dev);
-		return ret;
-	}
-
-	end = kzalloc(sizeof(*end), GFP_KERNEL_ACCOUNT);
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (!end || fd < 0) {
-		ret = end ? fd : -ENOMEM;
-		goto fail;
-	}
-	end->chan = chan;
-	end->client = true;
-	end->rx = &chan->to_client;
-	end->tx = &chan->to_session;
-	file = anon_inode_getfile("[vchan]", &vchan_fops, end, O_RDWR);
-	if (IS_ERR(file)) {
-		ret = PTR_ERR(file);
-		goto fail;
-	}
-	stream_open(file_inode(file), file);
-	file->f_mode |= FMODE_NOWAIT;
-	fd_install(fd, file);
-	return fd;
-
-fail:
-	if (fd >= 0)
-		put_unused_fd(fd);
-	kfree(end);
-	vchan_destroy(chan);
-	put_device(&chan->dev);
-	return ret;
+	return vchan_new(&req, uid, gid, NULL);
 }
 
 static long vchan_control_ioctl(struct file *file, unsigned int cmd,
 				unsigned long arg)
 {
-	if (cmd == VCHAN_IOC_CREATE)
+	switch (cmd) {
+	case VCHAN_IOC_CREATE:
 		return vchan_create((void __user *)arg);
-	return -ENOTTY;
+	case VCHAN_IOC_LISTEN:
+		return vchan_listen((void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
 }
 
 static const struct file_operations vchan_control_fops = {
@@ -407,7 +434,7 @@ static struct attribute *vchan_class_attrs[] = {
 };
 ATTRIBUTE_GROUPS(vchan_class);
 
-static struct class vchan_class = {
+struct class vchan_class = {
 	.name		= "vchan",
 	.class_groups	= vchan_class_groups,
 };
@@ -425,7 +452,7 @@ static int __init vchan_init(void)
 	vchan_wq = alloc_workqueue("vchan", 0, 0);
 	if (!vchan_wq)
 		return -ENOMEM;
-	ret = alloc_chrdev_region(&vchan_devt, 0, VCHAN_MINORS, "vchan");
+	ret = alloc_chrdev_region(&vchan_devt, 0, 2 * VCHAN_MINORS, "vchan");
 	if (ret)
 		goto unwq;
 	cdev_init(&vchan_control_cdev, &vchan_control_fops);
@@ -436,6 +463,10 @@ static int __init vchan_init(void)
 	ret = cdev_add(&vchan_chan_cdev, vchan_devt + 1, VCHAN_MINORS - 1);
 	if (ret)
 		goto uncontrol;
+	cdev_init(&vchan_dyn_cdev, &vchan_dyn_fops);
+	ret = cdev_add(&vchan_dyn_cdev, vchan_devt + VCHAN_MINORS, VCHAN_MINORS);
+	if (ret)
+		goto unchan;
 	ret = class_register(&vchan_class);
 	if (ret)
 		goto uncdev;
@@ -447,11 +478,13 @@ static int __init vchan_init(void)
 unclass:
 	class_unregister(&vchan_class);
 uncdev:
+	cdev_del(&vchan_dyn_cdev);
+unchan:
 	cdev_del(&vchan_chan_cdev);
 uncontrol:
 	cdev_del(&vchan_control_cdev);
 unregion:
-	unregister_chrdev_region(vchan_devt, VCHAN_MINORS);
+	unregister_chrdev_region(vchan_devt, 2 * VCHAN_MINORS);
 unwq:
 	destroy_workqueue(vchan_wq);
 	return ret;
@@ -463,9 +496,10 @@ static void __exit vchan_exit(void)
 	destroy_workqueue(vchan_wq);
 	device_unregister(vchan_control);
 	class_unregister(&vchan_class);
+	cdev_del(&vchan_dyn_cdev);
 	cdev_del(&vchan_chan_cdev);
 	cdev_del(&vchan_control_cdev);
-	unregister_chrdev_region(vchan_devt, VCHAN_MINORS);
+	unregister_chrdev_region(vchan_devt, 2 * VCHAN_MINORS);
 }
 
 module_init(vchan_init);

@@ -118,6 +118,8 @@ struct vchan_chan {
 	kgid_t gid;
 	umode_t mode;
 
+	bool unlisted;		/* dynamic: no node, not in the registry */
+
 	/* Under vchan_lock. */
 	unsigned int sess_open;
 	u64 sess_opens;
@@ -172,10 +174,21 @@ void vchan_req_set_cancel(struct vchan_req *r);
 /* chan.c */
 extern const struct file_operations vchan_fops;
 extern const struct device_type vchan_chan_type;
-int vchan_session_open(struct inode *inode, struct file *file);
+struct file *vchan_end_file(struct vchan_chan *chan, bool client);
+
+/* dyn.c */
+extern const struct file_operations vchan_dyn_fops;
+long vchan_listen(void __user *argp);
 
 /* main.c */
+#define VCHAN_MINORS	65536
 extern struct mutex vchan_lock;
+extern struct class vchan_class;
+extern dev_t vchan_devt;
+bool vchan_valid_name(const char *name, size_t len, bool dynamic);
+int vchan_ring_size(u32 *size);
+long vchan_new(struct vchan_create *req, kuid_t uid, kgid_t gid,
+	       struct file **session);
 extern unsigned int max_aio_requests;
 extern unsigned int max_aio_bytes;
 struct vchan_chan *vchan_get_by_minor(unsigned int minor);

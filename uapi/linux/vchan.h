@@ -99,6 +99,30 @@
  *   FIONREAD                 int: bytes left in the message at the head of
  *                            the file's read direction.
  *
+ * Dynamic channels
+ *   The daemon registers as the listener of a session with VCHAN_IOC_LISTEN
+ *   on the control fd; the ioctl returns the listener fd, and while that is
+ *   open the node /dev/vchan/dynamic/<session> exists, with the owner, group
+ *   and mode given.  A program of the session opens that node and asks for a
+ *   channel with VCHAN_IOC_DYN_OPEN, which blocks (interruptibly; at most
+ *   timeout_ms if not 0) until the daemon answers and returns the session
+ *   end's fd (close-on-exec).  The daemon read()s one struct
+ *   vchan_dyn_request per read from the listener fd (poll: EPOLLIN; a buffer
+ *   shorter than the record: EINVAL; O_NONBLOCK: EAGAIN) and answers each
+ *   with VCHAN_IOC_DYN_ACCEPT, which creates the channel and returns its
+ *   client end's fd, or VCHAN_IOC_DYN_REJECT.  A dynamic channel has no node
+ *   and lives until either end closes; closing either end hangs up the
+ *   other, as closing the client end does for a static channel (EOF after
+ *   what was queued, EPIPE on writes, EPOLLHUP, queued requests end with
+ *   EPIPE or 0).  The same name may be open any number of times at once.
+ *   Errors of VCHAN_IOC_DYN_OPEN: ECONNREFUSED when the listener is gone or
+ *   goes while the request waits; ETIMEDOUT; EINTR (the request is
+ *   withdrawn); the errno the daemon rejected with; EINVAL for a bad name,
+ *   unknown flags or reserved fields set.
+ *   Errors of VCHAN_IOC_LISTEN: EBUSY when the session has a listener;
+ *   EINVAL.  Errors of VCHAN_IOC_DYN_ACCEPT and _REJECT: ENOENT for an id
+ *   that is unknown, answered already or withdrawn; EINVAL.
+ *
  * Errors of VCHAN_IOC_CREATE
  *   EINVAL  a reserved field or unknown flag set; bad name (static channels:
  *           1..VCHAN_STATIC_NAME_MAX characters, VCHAN_F_DYNAMIC channels up to
@@ -190,6 +214,52 @@ struct vchan_pdu_header {
 #define VCHAN_PDU_FIRST		0x1
 #define VCHAN_PDU_LAST		0x2
 
+struct vchan_listen {
+	__u32 session;
+	__u32 uid;		/* owner of /dev/vchan/dynamic/<session> */
+	__u32 gid;
+	__u32 mode;		/* 0: 0600 */
+	__u64 reserved[2];	/* must be 0 */
+};
+
+/* Priority and compression of a dynamic channel: WTS_CHANNEL_OPTION_DYNAMIC_*. */
+#define VCHAN_DYN_PRI_LOW	0x0
+#define VCHAN_DYN_PRI_MED	0x2
+#define VCHAN_DYN_PRI_HIGH	0x4
+#define VCHAN_DYN_PRI_REAL	0x6
+#define VCHAN_DYN_NO_COMPRESS	0x8
+#define VCHAN_DYN_FLAGS_ALL	0xe
+
+struct vchan_dyn_open {
+	__u32 flags;		/* VCHAN_DYN_* */
+	__u32 timeout_ms;	/* 0: wait until answered */
+	__u64 reserved[2];	/* must be 0 */
+	char name[VCHAN_NAME_MAX + 1];	/* NUL terminated */
+};
+
+/* What the listener reads: one request. */
+struct vchan_dyn_request {
+	__u64 id;		/* for VCHAN_IOC_DYN_ACCEPT / _REJECT */
+	__u32 flags;		/* VCHAN_DYN_* as asked */
+	__u32 pid;		/* of the requester, in the listener's pid namespace */
+	__u32 uid;		/* of the requester, in the listener's user namespace */
+	__u32 reserved;
+	char name[VCHAN_NAME_MAX + 1];
+};
+
+struct vchan_dyn_accept {
+	__u64 id;
+	__u32 ring_to_client;	/* as in struct vchan_create; 0: default */
+	__u32 ring_to_session;
+	__u64 reserved[2];	/* must be 0 */
+};
+
+struct vchan_dyn_reject {
+	__u64 id;
+	__s32 error;		/* positive errno for the requester; 0: ECONNREFUSED */
+	__u32 reserved;		/* must be 0 */
+};
+
 #define VCHAN_IOC_MAGIC		0xB8
 
 /* On /dev/vchan/control; returns the client-end fd. */
@@ -199,5 +269,13 @@ struct vchan_pdu_header {
 #define VCHAN_IOC_PURGE		_IOW(VCHAN_IOC_MAGIC, 0x42, __u32)
 #define VCHAN_IOC_SET_READ_MODE	_IOW(VCHAN_IOC_MAGIC, 0x43, struct vchan_read_mode)
 #define VCHAN_IOC_GET_READ_MODE	_IOR(VCHAN_IOC_MAGIC, 0x44, struct vchan_read_mode)
+
+/* On /dev/vchan/control; returns the listener fd. */
+#define VCHAN_IOC_LISTEN	_IOW(VCHAN_IOC_MAGIC, 0x45, struct vchan_listen)
+/* On /dev/vchan/dynamic/<session>; returns the session end's fd. */
+#define VCHAN_IOC_DYN_OPEN	_IOW(VCHAN_IOC_MAGIC, 0x46, struct vchan_dyn_open)
+/* On the listener fd; ACCEPT returns the client end's fd. */
+#define VCHAN_IOC_DYN_ACCEPT	_IOW(VCHAN_IOC_MAGIC, 0x47, struct vchan_dyn_accept)
+#define VCHAN_IOC_DYN_REJECT	_IOW(VCHAN_IOC_MAGIC, 0x48, struct vchan_dyn_reject)
 
 #endif /* _UAPI_LINUX_VCHAN_H */

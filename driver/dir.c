@@ -486,16 +486,14 @@ ssize_t vchan_dir_write(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter
 	settle(d, &st.done);
 	dir_unlock(d, &st, false);
 
+	/* Only a blocking writer's request is still ours: the rest may be gone. */
 	if (!r)
 		return ret;
-	switch (r->kind) {
-	case VCHAN_REQ_AIO:
+	if (aio && !nonblock)
 		return -EIOCBQUEUED;
-	case VCHAN_REQ_BEHIND:
+	if (nonblock)
 		return len;
-	default:
-		return wait_write(d, r);
-	}
+	return wait_write(d, r);
 }
 
 /**

@@ -6,6 +6,7 @@
  *   vchanctl top [--interval SEC] [--count N]
  *   vchanctl serve SESSION NAME [--ring SIZE] [--owner USER[:GROUP]]
  *                  [--mode MODE] [--shared] (--echo | --sink | --cat)
+ *   vchanctl listen SESSION --echo
  *
  * list and top read /sys/class/vchan; serve creates a channel through
  * /dev/vchan/control and holds its client end until SIGINT or SIGTERM.
@@ -60,6 +61,7 @@ static void usage(FILE *f, int status)
 		"       vchanctl top [--interval SEC] [--count N]\n"
 		"       vchanctl serve SESSION NAME [--ring SIZE] [--owner USER[:GROUP]]\n"
 		"                      [--mode MODE] [--shared] (--echo | --sink | --cat)\n"
+		"       vchanctl listen SESSION --echo\n"
 		"\n"
 		"list   every channel: session, name, kind, owner, mode, ring sizes,\n"
 		"       bytes/messages queued and in total each way, session ends open\n"
@@ -69,6 +71,8 @@ static void usage(FILE *f, int status)
 		"       arrives and prints totals and an FNV-1a checksum at exit,\n"
 		"       --cat sends each read of stdin as one message and writes\n"
 		"       what arrives to stdout\n"
+		"listen accept every dynamic channel asked for in SESSION and echo\n"
+		"       each message back whole on it, until interrupted\n"
 		"See vchanctl(8).\n");
 	exit(status);
 }
@@ -338,7 +342,10 @@ static int cmd_top(int argc, char **argv)
 
 /* ---- serve ---- */
 
-enum serve_mode { SERVE_NONE, SERVE_ECHO, SERVE_SINK, SERVE_CAT };
+enum serve_mode {
+	SERVE_NONE, SERVE_ECHO, SERVE_SINK, SERVE_CAT,
+	WATCH_SIGNAL, WATCH_STDIN, WATCH_LISTEN,	/* not channels: see struct loop */
+};
 
 static uint32_t parse_size(const char *s)
 {
@@ -376,18 +383,23 @@ static uint32_t parse_id(const char *s, bool group)
 	}
 }
 
+static int open_control(void)
+{
+	int ctl = open(CONTROL, O_RDWR | O_CLOEXEC);
+
+	if (ctl >= 0)
+		return ctl;
+	if (errno == ENOENT)
+		need_module();
+	if (errno == EACCES)
+		die(1, "%s: permission denied (run as root or as a member of its group)", CONTROL);
+	die(1, "%s: %s", CONTROL, strerror(errno));
+}
+
 static int create_channel(struct vchan_create *req)
 {
-	int ctl, fd, err;
+	int ctl = open_control(), fd, err;
 
-	ctl = open(CONTROL, O_RDWR | O_CLOEXEC);
-	if (ctl < 0) {
-		if (errno == ENOENT)
-			need_module();
-		if (errno == EACCES)
-			die(1, "%s: permission denied (run as root or as a member of its group)", CONTROL);
-		die(1, "%s: %s", CONTROL, strerror(errno));
-	}
 	fd = ioctl(ctl, VCHAN_IOC_CREATE, req);
 	err = errno;
 	close(ctl);
@@ -438,8 +450,11 @@ static bool take_pdu(struct server *s, const unsigned char *pdu, size_t n)
 	return h.flags & VCHAN_PDU_LAST;
 }
 
-/* Read what is there; stop when a whole echo message waits to go out. */
-static void drain_channel(struct server *s, unsigned char *buf, size_t size)
+/*
+ * Read what is there; stop when a whole echo message waits to go out.
+ * Returns false at end of file: no session end.
+ */
+static bool drain_channel(struct server *s, unsigned char *buf, size_t size)
 {
 	while (!s->have_out) {
 		ssize_t n = read(s->fd, buf, size);
@@ -447,7 +462,7 @@ static void drain_channel(struct server *s, unsigned char *buf, size_t size)
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
 				die(1, "reading the channel: %s", strerror(errno));
-			return;	/* nothing now, or no session end (EOF) */
+			return n < 0;
 		}
 		if (s->mode == SERVE_CAT) {
 			if (write(STDOUT_FILENO, buf, n) != n)
@@ -461,6 +476,7 @@ static void drain_channel(struct server *s, unsigned char *buf, size_t size)
 		s->sum = fnv1a(s->sum, s->msg, s->len);
 		s->have_out = s->mode == SERVE_ECHO;
 	}
+	return true;
 }
 
 static void flush_echo(struct server *s)
@@ -473,85 +489,195 @@ static void flush_echo(struct server *s)
 		die(1, "writing the channel: %s", strerror(errno));
 }
 
-static int serve(int fd, enum serve_mode mode)
+/* The event loop of serve and listen: what each epoll entry is. */
+struct loop {
+	int ep;
+	unsigned char *buf;	/* one PDU */
+	size_t size;
+	struct server sig, in, listener;	/* fd and mode only */
+};
+
+static void watch(struct loop *lp, struct server *s, uint32_t events)
 {
-	struct vchan_read_mode rm = { VCHAN_READ_PDU, VCHAN_MSG_MAX };
-	struct server s = { .fd = fd, .mode = mode, .sum = 0xcbf29ce484222325ULL };
-	size_t size = sizeof(struct vchan_pdu_header) + VCHAN_MSG_MAX;
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET };
-	unsigned char *buf = malloc(size);
-	bool stdin_open = mode == SERVE_CAT;
+	struct epoll_event ev = { .events = events, .data.ptr = s };
+
+	if (epoll_ctl(lp->ep, EPOLL_CTL_ADD, s->fd, &ev))
+		die(1, "epoll_ctl: %s", strerror(errno));
+}
+
+static void loop_init(struct loop *lp)
+{
 	sigset_t sigs;
-	int ep, sfd;
 
-	s.msg = malloc(VCHAN_MSG_MAX);
-	if (!buf || !s.msg)
+	memset(lp, 0, sizeof(*lp));
+	lp->size = sizeof(struct vchan_pdu_header) + VCHAN_MSG_MAX;
+	lp->buf = malloc(lp->size);
+	if (!lp->buf)
 		die(1, "out of memory");
-	if (mode != SERVE_CAT && ioctl(fd, VCHAN_IOC_SET_READ_MODE, &rm))
-		die(1, "VCHAN_IOC_SET_READ_MODE: %s", strerror(errno));
-	if (fcntl(fd, F_SETFL, O_NONBLOCK))
-		die(1, "fcntl: %s", strerror(errno));
-
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	ep = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || ep < 0)
+	lp->sig.fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	lp->sig.mode = WATCH_SIGNAL;
+	lp->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (lp->sig.fd < 0 || lp->ep < 0)
 		die(1, "epoll/signalfd: %s", strerror(errno));
-	/* Edge-triggered: the client end reports EPOLLHUP for as long as no session end is open. */
-	ev.data.fd = fd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
-	ev.events = EPOLLIN;
-	ev.data.fd = sfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-	if (stdin_open) {
-		ev.data.fd = STDIN_FILENO;
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev))
-			stdin_open = false;	/* a regular file: read it below */
-	}
+	watch(lp, &lp->sig, EPOLLIN);
+}
 
+/* Serve a channel's client end: PDU reads (but --cat), non-blocking. */
+static struct server *add_channel(struct loop *lp, int fd, enum serve_mode mode)
+{
+	struct vchan_read_mode rm = { VCHAN_READ_PDU, VCHAN_MSG_MAX };
+	struct server *s = calloc(1, sizeof(*s));
+
+	if (!s || !(s->msg = malloc(VCHAN_MSG_MAX)))
+		die(1, "out of memory");
+	s->fd = fd;
+	s->mode = mode;
+	s->sum = 0xcbf29ce484222325ULL;
+	if (mode != SERVE_CAT && ioctl(fd, VCHAN_IOC_SET_READ_MODE, &rm))
+		die(1, "VCHAN_IOC_SET_READ_MODE: %s", strerror(errno));
+	if (fcntl(fd, F_SETFL, O_NONBLOCK))
+		die(1, "fcntl: %s", strerror(errno));
+	/* Edge-triggered: the client end reports EPOLLHUP while no session end is open. */
+	watch(lp, s, EPOLLIN | EPOLLOUT | EPOLLET);
+	return s;
+}
+
+static void drop_channel(struct server *s)
+{
+	close(s->fd);	/* also leaves the epoll set */
+	free(s->msg);
+	free(s);
+}
+
+/* --cat: one message per read of stdin, waiting for room if need be. */
+static void stdin_to_channel(struct loop *lp, int fd)
+{
+	ssize_t r = read(STDIN_FILENO, lp->buf, 65536);
+
+	if (r <= 0) {
+		epoll_ctl(lp->ep, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+		return;
+	}
+	while (write(fd, lp->buf, r) != r) {
+		struct pollfd pfd = { fd, POLLOUT, 0 };
+
+		if (errno != EAGAIN)
+			die(1, "writing the channel: %s", strerror(errno));
+		poll(&pfd, 1, -1);
+	}
+}
+
+/* A dynamic channel request: accept it and echo on the new channel. */
+static void accept_request(struct loop *lp)
+{
+	struct vchan_dyn_request req;
+	struct vchan_dyn_accept a;
+	int fd;
+
+	if (read(lp->listener.fd, &req, sizeof(req)) != sizeof(req))
+		return;
+	memset(&a, 0, sizeof(a));
+	a.id = req.id;
+	fd = ioctl(lp->listener.fd, VCHAN_IOC_DYN_ACCEPT, &a);
+	if (fd < 0) {
+		fprintf(stderr, "%s: accepting '%s' from pid %u: %s\n", prog, req.name,
+			req.pid, strerror(errno));
+		return;
+	}
+	fprintf(stderr, "%s: accepted '%s' (flags 0x%x) from pid %u\n", prog,
+		req.name, req.flags, req.pid);
+	add_channel(lp, fd, SERVE_ECHO);
+}
+
+/* Run until SIGINT or SIGTERM.  @single: the served channel, if one. */
+static void run(struct loop *lp, struct server *single)
+{
 	for (;;) {
-		struct epoll_event evs[3];
-		int n = epoll_wait(ep, evs, 3, -1), i;
+		struct epoll_event evs[16];
+		int n = epoll_wait(lp->ep, evs, 16, -1), i;
 
 		if (n < 0 && errno != EINTR)
 			die(1, "epoll_wait: %s", strerror(errno));
 		for (i = 0; i < n; i++) {
-			if (evs[i].data.fd == sfd)
-				goto out;
-			if (evs[i].data.fd == STDIN_FILENO) {
-				ssize_t r = read(STDIN_FILENO, buf, 65536);
+			struct server *s = evs[i].data.ptr;
 
-				if (r <= 0) {
-					epoll_ctl(ep, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
-					continue;
-				}
-				/* One message per read; wait for room if need be. */
-				while (write(fd, buf, r) != r) {
-					struct pollfd pfd = { fd, POLLOUT, 0 };
-
-					if (errno != EAGAIN)
-						die(1, "writing the channel: %s", strerror(errno));
-					poll(&pfd, 1, -1);
-				}
-				continue;
+			if (s->mode == WATCH_SIGNAL)
+				return;
+			if (s->mode == WATCH_STDIN) {
+				stdin_to_channel(lp, single->fd);
+			} else if (s->mode == WATCH_LISTEN) {
+				accept_request(lp);
+			} else {
+				flush_echo(s);
+				/* A dynamic channel ends when its session end does. */
+				if (!drain_channel(s, lp->buf, lp->size) && s != single)
+					drop_channel(s);
+				else
+					flush_echo(s);
 			}
-			flush_echo(&s);
-			drain_channel(&s, buf, size);
-			flush_echo(&s);
 		}
 	}
-out:
+}
+
+static int serve(int fd, enum serve_mode mode)
+{
+	struct server *s;
+	struct loop lp;
+
+	loop_init(&lp);
+	s = add_channel(&lp, fd, mode);
+	if (mode == SERVE_CAT) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &lp.in };
+
+		lp.in.fd = STDIN_FILENO;
+		lp.in.mode = WATCH_STDIN;
+		epoll_ctl(lp.ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
+	}
+	run(&lp, s);
 	if (mode == SERVE_SINK)
 		printf("messages %" PRIu64 " bytes %" PRIu64 " fnv1a64 %016" PRIx64 "\n",
-		       s.msgs, s.bytes, s.sum);
+		       s->msgs, s->bytes, s->sum);
 	else if (mode == SERVE_ECHO)
 		fprintf(stderr, "%s: echoed %" PRIu64 " messages, %" PRIu64 " bytes\n",
-			prog, s.msgs, s.bytes);
-	free(buf);
-	free(s.msg);
+			prog, s->msgs, s->bytes);
+	drop_channel(s);
+	free(lp.buf);
+	return 0;
+}
+
+static int cmd_listen(int argc, char **argv)
+{
+	struct vchan_listen req;
+	struct loop lp;
+	char *end;
+	unsigned long v;
+	int ctl;
+
+	if (argc != 3 || strcmp(argv[2], "--echo"))
+		usage(stderr, 2);
+	v = strtoul(argv[1], &end, 10);
+	if (*end || end == argv[1] || v > UINT32_MAX)
+		die(2, "bad session id '%s'", argv[1]);
+	memset(&req, 0, sizeof(req));
+	req.session = v;
+	req.mode = 0666;
+	ctl = open_control();
+	loop_init(&lp);
+	lp.listener.fd = ioctl(ctl, VCHAN_IOC_LISTEN, &req);
+	if (lp.listener.fd < 0)
+		die(1, errno == EBUSY ? "session %u has a listener already" :
+		    "listening on session %u: %s", req.session, strerror(errno));
+	close(ctl);
+	lp.listener.mode = WATCH_LISTEN;
+	watch(&lp, &lp.listener, EPOLLIN);
+	fprintf(stderr, "%s: listening for dynamic channels on /dev/vchan/dynamic/%u\n",
+		prog, req.session);
+	run(&lp, NULL);
+	free(lp.buf);
 	return 0;
 }
 
@@ -638,6 +764,8 @@ int main(int argc, char **argv)
 		return cmd_top(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "serve"))
 		return cmd_serve(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "listen"))
+		return cmd_listen(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
 	usage(stderr, 2);
 }

@@ -105,6 +105,17 @@ exec 4>&-
 kill -INT $cat_pid
 wait $cat_pid
 
+# listen --echo: dynamic channels, each message back whole in PDUs.
+"$VCHANCTL" listen 10 --echo 2>"$work/listen.err" &
+listen_pid=$!
+check listen_node_appears wait_for test -c /dev/vchan/dynamic/10
+check listen_echo output_is "1160 messages echoed whole" tools/tests/dyn-echo-client 10 echo-dvc-sample
+check listen_twice_refused output_is "vchanctl: session 10 has a listener already" "$VCHANCTL" listen 10 --echo
+check listen_dropped_channel wait_for output_is "(no channels)" "$VCHANCTL" list
+kill -INT $listen_pid
+check listen_exits wait $listen_pid
+check listen_node_gone wait_for test ! -e /dev/vchan/dynamic/10
+
 check nonroot_denied output_is "vchanctl: /dev/vchan/control: permission denied (run as root or as a member of its group)" \
 	setpriv --reuid 65534 --regid 65534 --clear-groups "$VCHANCTL" serve 1 x --echo
 

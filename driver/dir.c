@@ -562,16 +562,33 @@ ssize_t vchan_dir_read(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter 
 	return ret;
 }
 
-/* io_cancel() or exit: the request ends with -ECANCELED unless it was begun. */
+/*
+ * io_cancel() or exit: the request ends with -ECANCELED, nothing of it
+ * delivered.  A write the reader has begun cannot be taken back without
+ * cutting its message: its rest is copied and the kernel delivers it, and the
+ * request completes at once with its full length.  A process that exits
+ * never waits for a reader, not even for itself as the reader.
+ */
 void vchan_dir_cancel(struct vchan_dir *d, struct vchan_req *r)
 {
+	struct kiocb *iocb = NULL;
 	struct dir_state st;
+	size_t len = r->len;
 
 	dir_lock(d, &st);
-	if (r->queued && (r->is_read || retract(d, r)))
+	if (r->queued && (r->is_read || retract(d, r))) {
 		unqueue(d, r, -ECANCELED, &st.done);
+	} else if (r->queued && !vchan_req_copy(r, NULL)) {
+		iocb = r->iocb;
+		r->kind = VCHAN_REQ_BEHIND;	/* the queue's to free */
+		d->naio--;
+		d->aio_bytes -= len;
+		count_accepted(d, len);
+	}
 	settle(d, &st.done);
 	dir_unlock(d, &st, false);
+	if (iocb)
+		iocb->ki_complete(iocb, len);
 }
 
 __poll_t vchan_dir_poll_in(struct vchan_dir *d)

@@ -59,12 +59,13 @@
  *   RWF_NOWAIT (IOCB_NOWAIT) gives EAGAIN instead of queueing; io_uring
  *   relies on it and on poll wake-ups.
  *   io_cancel() ends a queued request with ECANCELED, nothing of it
- *   delivered; a write the reader has begun is never cut: it completes
- *   normally (io_cancel still returns EINPROGRESS, as for every request it
- *   found).  A process that exits or calls io_destroy() cancels its requests
- *   the same way.  When the client end closes, the session end's queued
- *   writes end with EPIPE and its queued reads, once the queue is drained,
- *   with 0.
+ *   delivered; a write the reader has begun is never cut: the kernel copies
+ *   the rest and delivers it, and the request completes at once with its
+ *   full length (io_cancel returns EINPROGRESS either way, as for every
+ *   request it found).  A process that exits or calls io_destroy() cancels
+ *   its requests the same way, so it never waits for a reader.  When the
+ *   client end closes, the session end's queued writes end with EPIPE and
+ *   its queued reads, once the queue is drained, with 0.
  *
  *   Ring space is used by the payload plus VCHAN_MSG_OVERHEAD bytes per
  *   message.

@@ -2,7 +2,9 @@
 #
 # make                  build driver/vchan.ko for the running kernel (or KDIR=...)
 # make KVER=6.12        build driver/vchan.ko for an installed Debian kernel
-# make check            the test command: deps, build, lint, VM tests on 6.1 and 6.12
+# make check            the test command: deps, build, lint, VM tests on 6.1, 6.12 and the debug kernel
+# make debug-kernel     build (or reuse) the 6.12 debug kernel (KASAN, lockdep, kmemleak, ...)
+# make kmod-debug       build the module against it: build/kmod/debug/driver/vchan.ko
 # make lint             checkpatch --strict, sparse (C=2) and W=1 on both kernels
 # make selftests        build the kselftests on the host
 # make deps             install the Debian packages the project needs (root)
@@ -27,7 +29,8 @@ endif
 DRIVER_SRC := $(wildcard $(TOP)/driver/*.c $(TOP)/driver/*.h) $(TOP)/driver/Kbuild
 KSRC := $(BUILD)/ksrc
 
-.PHONY: all module modules clean lint checkpatch sparse selftests check deps ksrc FORCE
+.PHONY: all module modules clean lint checkpatch sparse selftests tools userlib check deps ksrc FORCE
+.PHONY: debug-kernel kmod-debug
 
 all: module
 
@@ -51,6 +54,20 @@ modules: $(foreach k,$(KERNELS),kmod-$(k))
 kmod-%: FORCE
 	$(call kmod_tree,$(call kmod_dir,$*,kmod))
 	$(MAKE) -C $(call kdir_of,$*) M=$(call kmod_dir,$*,kmod) modules
+
+# The debug kernel: Debian's linux-source-6.12 configured with
+# kernel/debug.config, built once under build/debug-kernel/ and reused while
+# the fragment, the tarball and the compiler are unchanged (its script
+# checks that in a second).  kmod-debug is an explicit rule, so it wins over
+# kmod-%.
+DEBUG_KDIR := $(BUILD)/debug-kernel/linux-source-6.12
+
+debug-kernel:
+	$(TOP)/kernel/build-debug.sh
+
+kmod-debug: debug-kernel
+	$(call kmod_tree,$(call kmod_dir,debug,kmod))
+	$(MAKE) -C $(DEBUG_KDIR) M=$(call kmod_dir,debug,kmod) modules
 
 # Lint lane: sparse and W=1 in a separate tree so every object is rebuilt
 # with the checks on; any diagnostic fails.
@@ -79,6 +96,17 @@ $(KSRC)/.stamp: /usr/src/linux-source-6.12.tar.xz
 selftests: ksrc
 	$(MAKE) -C selftests KSFT_INC=$(KSRC)/tools/testing/selftests
 
+# vchanctl and the VM test helpers; libvchan (userlib/) and its tests.
+TOOLS_CFLAGS := -O2 -g -Wall -Wextra -Werror -I$(TOP)/uapi
+tools: tools/vchanctl tools/tests/dyn-echo-client
+tools/vchanctl: tools/vchanctl.c uapi/linux/vchan.h
+	$(CC) $(TOOLS_CFLAGS) -o $@ $<
+tools/tests/dyn-echo-client: tools/tests/dyn-echo-client.c uapi/linux/vchan.h
+	$(CC) $(TOOLS_CFLAGS) -o $@ $<
+
+userlib:
+	$(MAKE) -C userlib all vm-tests
+
 deps:
 	scripts/deps.sh
 
@@ -88,6 +116,8 @@ check:
 clean:
 	rm -rf $(BUILD)
 	-$(MAKE) -C selftests clean
+	-$(MAKE) -C userlib clean
+	rm -f tools/vchanctl tools/tests/dyn-echo-client
 	rm -rf driver/*.o driver/*.ko driver/*.mod* driver/.*.cmd driver/modules.order \
 		.*.cmd Module.symvers modules.order .tmp_versions
 

@@ -4,8 +4,11 @@
 # scripts/check.sh — the body of `make check`; run as root from anywhere.
 #
 # deps, module builds, lint, selftest build, then the selftests in a VM on
-# each Debian kernel.  The selftests print kselftest TAP to
-# build/check/<kernel>.tap; every step adds one result of its own
+# each Debian kernel, then the debug kernel (kernel/debug.config: built once,
+# reused while unchanged) and the same selftests in a VM on it, where any
+# lockdep, KASAN, UBSAN or kmemleak report fails the kernel-log step.  The
+# selftests print kselftest TAP to build/check/<kernel>.tap (6.1, 6.12,
+# debug); every step adds one result of its own
 # ("ok - lint", "not ok - vm 6.1 kernel log", ...) to build/check/steps.tap.
 # The last line is scripts/tap-summary's "N passed, N failed, N skipped"
 # over all of them.  Exit status: non-zero if anything failed or if the VMs
@@ -49,14 +52,18 @@ run_step deps scripts/deps.sh || stop_early
 run_step modules make modules || stop_early
 run_step lint make lint || true
 run_step selftests make selftests || stop_early
+run_step "tools and libvchan" make tools userlib || stop_early
+# libvchan's native unit tests run on the host; their TAP counts too.
+run_step "libvchan unit tests" bash -c 'set -o pipefail; make -s -C userlib check | tee "$1"' _ "$OUT/userlib.tap" || true
 
-for k in "${KERNELS[@]}"; do
+vm_lane() {	# vm_lane KERNEL: the selftests in a VM, two results
+	local k=$1 tap status command kernel_log
 	echo "check: == vm $k" >&2
 	tap=$OUT/$k.tap
 	status=$OUT/$k.status
 	# stdout is the TAP (tee'd to the file); vm-run's own messages and the
 	# tests' stderr pass through on stderr.
-	tools/vm-run --kernel "$k" --status-file "$status" -- make -C selftests run_tests | tee "$tap" || true
+	tools/vm-run --kernel "$k" --status-file "$status" -- scripts/vm-tests.sh | tee "$tap" || true
 	command=$(sed -n 's/^command=//p' "$status" 2>/dev/null || true)
 	kernel_log=$(sed -n 's/^kernel_log=//p' "$status" 2>/dev/null || true)
 
@@ -71,10 +78,23 @@ for k in "${KERNELS[@]}"; do
 	clean) step ok "vm $k kernel log" ;;
 	splat) step not-ok "vm $k kernel log" "splat, see vm-run's output above" ;;
 	esac
+}
+
+for k in "${KERNELS[@]}"; do
+	vm_lane "$k"
 done
+vm_kernels=("${KERNELS[@]}")
+
+# The debug kernel: ~6 min to build on 2 cores the first time, then cached
+# under build/debug-kernel.  A failed build is one failure; its VM lane then
+# cannot run (and its missing TAP does not count as "no tests").
+if run_step "debug kernel" make debug-kernel; then
+	vm_lane debug
+	vm_kernels+=(debug)
+fi
 
 # Zero tests is a failure, not a pass: a broken runner must not look green.
-vm_taps=("${KERNELS[@]/#/$OUT/}")
+vm_taps=("${vm_kernels[@]/#/$OUT/}")
 vm_taps=("${vm_taps[@]/%/.tap}")
 vm_rc=0
 scripts/tap-summary "${vm_taps[@]}" >/dev/null || vm_rc=$?
@@ -83,4 +103,4 @@ if [[ $vm_rc = 2 ]]; then
 fi
 
 # The one summary line; tap-summary's status says whether anything failed.
-scripts/tap-summary "$steps" "${vm_taps[@]}"
+scripts/tap-summary "$steps" "$OUT/userlib.tap" "${vm_taps[@]}"

@@ -678,7 +678,19 @@ TEST_F(aio, purge_cancels_queued_writes)
 /* ---- the submitter killed ---- */
 
 #define KILL_NREQ	10000
-#define KILL_REAP_MS	5000
+/*
+ * Reaped within 5 s of SIGKILL, as the issue asks; the debug kernel (KASAN,
+ * lockdep, kmemleak under TCG) runs the 20,000 cancellations about 15 times
+ * slower, so there the bound only turns a hang into a failure.
+ */
+static bool vchan_debug_kernel(void)
+{
+	const char *k = getenv("VCHAN_VM_KERNEL");
+
+	return k && !strcmp(k, "debug");
+}
+
+#define KILL_REAP_MS	(vchan_debug_kernel() ? 60000 : 5000)
 /*
  * Slab growth allowed across the kills.  After drop_caches and a shrink of
  * every cache an idle VM's Slab moves by tens of kB (per-cpu partial slabs,

@@ -238,12 +238,7 @@ static char *vchan_chan_devnode(VCHAN_DEVNODE_CONST struct device *dev,
 {
 	const struct vchan_chan *chan = to_vchan(dev);
 
-	if (mode)
-		*mode = chan->mode;
-	if (uid)
-		*uid = chan->uid;
-	if (gid)
-		*gid = chan->gid;
+	vchan_node_owner(mode, uid, gid, chan->mode, chan->uid, chan->gid);
 	return kasprintf(GFP_KERNEL, "vchan/%u/%s", chan->session, chan->name);
 }
 

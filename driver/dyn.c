@@ -242,12 +242,7 @@ static char *vchan_listener_devnode(VCHAN_DEVNODE_CONST struct device *dev,
 {
 	const struct vchan_listener *l = container_of(dev, struct vchan_listener, dev);
 
-	if (mode)
-		*mode = l->mode;
-	if (uid)
-		*uid = l->uid;
-	if (gid)
-		*gid = l->gid;
+	vchan_node_owner(mode, uid, gid, l->mode, l->uid, l->gid);
 	return kasprintf(GFP_KERNEL, "vchan/dynamic/%u", l->session);
 }
 

@@ -337,10 +337,8 @@ static const struct file_operations vchan_control_fops = {
 static char *vchan_control_devnode(VCHAN_DEVNODE_CONST struct device *dev,
 				   umode_t *mode, kuid_t *uid, kgid_t *gid)
 {
-	if (mode)
-		*mode = control_mode;
-	if (gid)
-		*gid = KGIDT_INIT(control_gid);
+	vchan_node_owner(mode, uid, gid, control_mode, GLOBAL_ROOT_UID,
+			 KGIDT_INIT(control_gid));
 	return kstrdup("vchan/control", GFP_KERNEL);
 }
 

@@ -139,6 +139,18 @@ struct vchan_end {
 	u32 pdu_chunk;		/* 0: plain reads; else PDU mode. READ_ONCE */
 };
 
+/* For devnode callbacks: the node's owner and mode, where devtmpfs asks. */
+static inline void vchan_node_owner(umode_t *mode, kuid_t *uid, kgid_t *gid,
+				    umode_t m, kuid_t u, kgid_t g)
+{
+	if (mode)
+		*mode = m;
+	if (uid)
+		*uid = u;
+	if (gid)
+		*gid = g;
+}
+
 static inline struct vchan_chan *to_vchan(const struct device *dev)
 {
 	return container_of(dev, struct vchan_chan, dev);

@@ -112,42 +112,44 @@ out:
  */
 int vchan_req_copy(struct vchan_req *r, struct iov_iter *from)
 {
-	size_t left = r->left;
+	size_t left = r->left, done = 0;
 	unsigned int nr = DIV_ROUND_UP(left, PAGE_SIZE), i;
 	struct bio_vec *bv = kvmalloc_array(nr, sizeof(*bv), GFP_KERNEL_ACCOUNT);
 	struct iov_iter dst;
-	size_t done = 0;
+	int ret = -ENOMEM;
 
 	if (!bv && nr)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++) {
 		bv[i].bv_page = alloc_page(GFP_KERNEL_ACCOUNT);
+		if (!bv[i].bv_page)
+			goto free;
 		bv[i].bv_offset = 0;
 		bv[i].bv_len = min_t(size_t, left - i * PAGE_SIZE, PAGE_SIZE);
-		if (!bv[i].bv_page)
-			break;
 	}
-	if (i == nr) {
-		iov_iter_bvec(&dst, ITER_DEST, bv, nr, left);
-		for (i = 0; i < nr && from; i++)
+	if (from) {
+		for (i = 0; i < nr; i++)
 			done += copy_page_from_iter(bv[i].bv_page, 0, bv[i].bv_len, from);
-		if (!from)
-			done = vchan_req_to_iter(r, left, &dst);
-		r->left = left;
-		i = nr;
+	} else {
+		iov_iter_bvec(&dst, ITER_DEST, bv, nr, left);
+		done = vchan_req_to_iter(r, left, &dst);
+		r->left = left;		/* moved, not consumed */
 	}
-	if (i < nr || done != left) {
-		while (i--)
-			put_page(bv[i].bv_page);
-		kvfree(bv);
-		return i < nr ? -ENOMEM : -EFAULT;
-	}
+	ret = -EFAULT;
+	if (done != left)
+		goto free;
 	release_pages_of(r);
 	r->bv = bv;
 	r->nr = nr;
 	r->idx = 0;
 	r->off = 0;
 	return 0;
+
+free:
+	while (i--)
+		put_page(bv[i].bv_page);
+	kvfree(bv);
+	return ret;
 }
 
 /* Copy @n bytes of a write request's message, from where it stands, to @to. */
@@ -174,7 +176,7 @@ size_t vchan_req_to_iter(struct vchan_req *r, size_t n, struct iov_iter *to)
 	return done;
 }
 
-/* Copy all that is left of a write request's message into @dst. */
+/* Hand all that is left of a write request's message to @put, in pieces. */
 void vchan_req_to_buf(struct vchan_req *r, void (*put)(void *ctx, const void *src, u32 n),
 		      void *ctx)
 {

@@ -173,7 +173,8 @@ static void dir_lock(struct vchan_dir *d, struct dir_state *st)
 }
 
 /*
- * Drop the lock, wake who needs it, deliver completions.  @reader: the
+ * Drop the lock, wake who needs it, finish the requests that left the queues
+ * (their asynchronous results are posted already).  @reader: the
  * caller consumed data, so another reader may want what is left.  After the
  * completions @d may be gone (the last reference to the file may go with
  * them), so they come last.
@@ -203,6 +204,8 @@ static void unqueue(struct vchan_dir *d, struct vchan_req *r, ssize_t res,
 	list_move_tail(&r->node, done);
 	r->queued = false;
 	r->res = res;
+	if (r->kind == VCHAN_REQ_AIO)
+		vchan_req_post(r);
 	if (r->is_read) {
 		d->naio--;
 		d->aio_bytes -= r->len;
@@ -571,24 +574,21 @@ ssize_t vchan_dir_read(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter 
  */
 void vchan_dir_cancel(struct vchan_dir *d, struct vchan_req *r)
 {
-	struct kiocb *iocb = NULL;
 	struct dir_state st;
-	size_t len = r->len;
 
 	dir_lock(d, &st);
 	if (r->queued && (r->is_read || retract(d, r))) {
 		unqueue(d, r, -ECANCELED, &st.done);
 	} else if (r->queued && !vchan_req_copy(r, NULL)) {
-		iocb = r->iocb;
 		r->kind = VCHAN_REQ_BEHIND;	/* the queue's to free */
 		d->naio--;
-		d->aio_bytes -= len;
-		count_accepted(d, len);
+		d->aio_bytes -= r->len;
+		count_accepted(d, r->len);
+		r->res = r->len;
+		vchan_req_post(r);
 	}
 	settle(d, &st.done);
 	dir_unlock(d, &st, false);
-	if (iocb)
-		iocb->ki_complete(iocb, len);
 }
 
 __poll_t vchan_dir_poll_in(struct vchan_dir *d)

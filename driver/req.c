@@ -193,25 +193,29 @@ void vchan_req_to_buf(struct vchan_req *r, void (*put)(void *ctx, const void *sr
 	}
 }
 
-/* Deliver completions collected under a direction's lock, after dropping it. */
+/*
+ * Post an asynchronous request's result, under its direction's lock (see
+ * "Locking" in vchan_priv.h).  The kiocb may be gone once posted.
+ */
+void vchan_req_post(struct vchan_req *r)
+{
+	struct kiocb *iocb = r->iocb;
+
+	r->iocb = NULL;
+	iocb->ki_complete(iocb, r->res);
+}
+
+/* Wake blocked writers and free requests that left the queues, after unlocking. */
 void vchan_req_complete_all(struct list_head *done)
 {
 	struct vchan_req *r, *tmp;
 
 	list_for_each_entry_safe(r, tmp, done, node) {
 		list_del_init(&r->node);
-		switch (r->kind) {
-		case VCHAN_REQ_AIO:
-			r->iocb->ki_complete(r->iocb, r->res);
-			vchan_req_put(r);
-			break;
-		case VCHAN_REQ_SYNC:
+		if (r->kind == VCHAN_REQ_SYNC)
 			complete(&r->done);	/* the reference is the waiter's */
-			break;
-		case VCHAN_REQ_BEHIND:
+		else
 			vchan_req_put(r);
-			break;
-		}
 	}
 }
 

@@ -16,9 +16,15 @@
  *   dir->lock       everything in struct vchan_dir and the queued requests.
  *                   Held while copying to or from user memory and while
  *                   pinning pages, as pipe->mutex is.
- *   aio ctx_lock    (fs/aio.c) taken by kiocb_set_cancel_fn() under dir->lock;
- *                   the cancel callback, called under it, takes no lock of ours.
- * Wake-ups and completions are done after dir->lock is dropped.  Wait
+ *   aio ctx_lock    (fs/aio.c) taken by kiocb_set_cancel_fn() and ki_complete()
+ *                   under dir->lock; the cancel callback, called under it,
+ *                   takes no lock of ours.
+ * An asynchronous request's result is posted (ki_complete) under dir->lock
+ * when the request leaves its queue, so results reach the submitter's
+ * completion ring in the order the requests end: posted after unlocking,
+ * another thread's request completing at once could overtake it.  ki_complete
+ * neither sleeps nor calls back into the driver.  Wake-ups, waking blocked
+ * writers and freeing requests are done after dir->lock is dropped.  Wait
  * conditions and poll read the ring indices and flags with READ_ONCE, as
  * fs/pipe.c does.
  */
@@ -180,6 +186,7 @@ int vchan_req_copy(struct vchan_req *r, struct iov_iter *from);
 size_t vchan_req_to_iter(struct vchan_req *r, size_t n, struct iov_iter *to);
 void vchan_req_to_buf(struct vchan_req *r,
 		      void (*put)(void *ctx, const void *src, u32 n), void *ctx);
+void vchan_req_post(struct vchan_req *r);
 void vchan_req_complete_all(struct list_head *done);
 void vchan_req_set_cancel(struct vchan_req *r);
 

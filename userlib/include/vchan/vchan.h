@@ -142,6 +142,93 @@ void *vchan_handle_from_fd(int fd, unsigned int flags);
  */
 int vchan_handle_fd(void *handle);
 
+/* ---- dynamic channels ---- */
+
+/* Options of vchan_dyn_listen(); all-zero means root-owned, mode 0600. */
+struct vchan_dyn_listen_opts {
+	uint32_t uid;			/* owner of /dev/vchan/dynamic/<session> */
+	uint32_t gid;			/* its group */
+	uint32_t mode;			/* its permission bits; 0: 0600 */
+};
+
+/*
+ * vchan_dyn_listen - become the listener for the dynamic channels of
+ * session 'session'.
+ *
+ * control_fd: from vchan_control_open().  opts may be NULL.  While the
+ * returned listener fd is open, /dev/vchan/dynamic/<session> exists and
+ * programs of the session can ask for dynamic channels there
+ * (vchan_dyn_open, WTSVirtualChannelOpenEx with WTS_CHANNEL_OPTION_DYNAMIC);
+ * every request waits for the listener's answer.  Closing the listener fd
+ * refuses every request still waiting (the requesters get -ECONNREFUSED)
+ * and removes the node.  The fd is close-on-exec and poll()able: POLLIN
+ * means a request is waiting to be read with vchan_dyn_next().  Set
+ * O_NONBLOCK on it (fcntl) for an event loop.
+ * Returns the listener fd, or -errno: -EBUSY (the session has a listener),
+ * -EINVAL (mode bits outside 0777, unmapped uid or gid), -EACCES.
+ */
+int vchan_dyn_listen(int control_fd, uint32_t session,
+		     const struct vchan_dyn_listen_opts *opts);
+
+/*
+ * vchan_dyn_next - read the next request from a listener fd into *req:
+ * req->id (for vchan_dyn_accept / vchan_dyn_reject), req->name (NUL
+ * terminated), req->flags (the VCHAN_DYN_PRI_* priority and
+ * VCHAN_DYN_NO_COMPRESS bits exactly as the requester gave them, i.e. its
+ * WTSVirtualChannelOpenEx flags without WTS_CHANNEL_OPTION_DYNAMIC),
+ * req->pid and req->uid (of the requester, as seen from the caller's
+ * namespaces).  Every request read must be answered; one the requester
+ * gave up on (timeout, signal) answers with -ENOENT.
+ *
+ * Blocks until a request comes unless the fd is O_NONBLOCK; interrupted
+ * waits are resumed.  Returns 0, or -errno: -EAGAIN (O_NONBLOCK and no
+ * request), -EINVAL (req NULL), -EBADF.
+ */
+int vchan_dyn_next(int listener_fd, struct vchan_dyn_request *req);
+
+/*
+ * vchan_dyn_accept - accept request 'id': create its channel (rings of
+ * ring_to_client / ring_to_session bytes, powers of two; 0: the module
+ * default) and hand its session end to the requester.
+ * Returns the channel's client-end fd (close-on-exec; closing it hangs up
+ * the requester's end), or -errno: -ENOENT (no such request: unknown,
+ * answered already, or given up by the requester), -EINVAL (bad ring
+ * size), -ENOSPC, -ENOMEM.
+ */
+int vchan_dyn_accept(int listener_fd, uint64_t id, uint32_t ring_to_client,
+		     uint32_t ring_to_session);
+
+/*
+ * vchan_dyn_reject - refuse request 'id'; its requester's vchan_dyn_open
+ * returns -error (0: -ECONNREFUSED), which WTSVirtualChannelOpenEx turns
+ * into a Windows error (see <vchan/wtsapi32.h>).
+ * Returns 0, or -errno: -ENOENT (no such request), -EINVAL (error
+ * negative or not an errno).
+ */
+int vchan_dyn_reject(int listener_fd, uint64_t id, int error);
+
+/*
+ * vchan_dyn_path - format "/dev/vchan/dynamic/<session>" into buf (size
+ * len).  Returns the length, -ENAMETOOLONG if it does not fit, -EINVAL if
+ * buf is NULL.
+ */
+int vchan_dyn_path(char *buf, size_t len, uint32_t session);
+
+/*
+ * vchan_dyn_open - ask the listener of session 'session' for a dynamic
+ * channel 'name' (1..VCHAN_NAME_MAX characters of [A-Za-z0-9_.-], not "."
+ * nor "..") with flags VCHAN_DYN_* (priority, no-compress), and wait for
+ * the answer: at most timeout_ms milliseconds (0: until answered).
+ * Interrupted waits are resumed for the time left.
+ * Returns the session end's fd (close-on-exec, stream read mode), or
+ * -errno: -ENOENT (no listener: /dev/vchan/dynamic/<session> does not
+ * exist), -ECONNREFUSED (the listener refused without an errno of its own,
+ * or went away), -ETIMEDOUT, the errno the listener rejected with,
+ * -EINVAL (bad name or flags), -ENAMETOOLONG, -EACCES (the node's mode).
+ */
+int vchan_dyn_open(uint32_t session, const char *name, uint32_t flags,
+		   uint32_t timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

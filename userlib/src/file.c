@@ -41,10 +41,11 @@ struct vc_file *vc_file_new(int fd, enum vc_file_kind kind)
 {
 	struct vc_file *f;
 
-	if (kind == VC_FILE_MESSAGES) {
+	if (kind != VC_FILE_PLAIN) {
 		struct vchan_read_mode m = {
 			.mode = VCHAN_READ_PDU,
-			.chunk = VCHAN_MSG_MAX,
+			.chunk = kind == VC_FILE_MESSAGES ? VCHAN_MSG_MAX :
+				 CHANNEL_CHUNK_LENGTH,
 		};
 
 		if (ioctl(fd, VCHAN_IOC_SET_READ_MODE, &m) < 0)

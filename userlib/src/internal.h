@@ -165,6 +165,9 @@ enum vc_file_kind {
 	VC_FILE_PLAIN,		/* any aio-capable fd: bytes */
 	VC_FILE_MESSAGES,	/* channel end in PDU mode, chunk = max: one
 				 * message per read, ERROR_MORE_DATA */
+	VC_FILE_PDUS,		/* dynamic channel's session end in PDU mode,
+				 * chunk = CHANNEL_CHUNK_LENGTH: the caller's
+				 * buffer gets CHANNEL_PDU_HEADER + chunk */
 };
 
 struct vc_req;

@@ -3,7 +3,10 @@
  * The WTS virtual channel calls.  A channel handle (VC_T_WTS) owns the
  * channel's file object and a protected file handle to it, which
  * WTSVirtualChannelQuery(WTSVirtualFileHandle) hands out.  Reads and writes
- * go through the same aio path as ReadFile/WriteFile.
+ * go through the same aio path as ReadFile/WriteFile.  A static channel's
+ * file reads whole messages (VC_FILE_MESSAGES); a dynamic channel's reads
+ * CHANNEL_PDU_HEADER + at most CHANNEL_CHUNK_LENGTH bytes (VC_FILE_PDUS),
+ * straight from the driver's PDU read mode into the caller's buffer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,15 +42,15 @@ static void vc_wts_destroy(struct vc_object *o)
 	free(w);
 }
 
-/* Static channel names: 1..CHANNEL_NAME_LEN of [A-Za-z0-9_.-], not . or .. */
-static bool vc_static_name_ok(const char *name)
+/* Channel names: 1..max of [A-Za-z0-9_.-], not . or .. */
+static bool vc_name_ok(const char *name, size_t max)
 {
 	size_t i, len;
 
 	if (!name)
 		return false;
-	len = strnlen(name, CHANNEL_NAME_LEN + 1);
-	if (!len || len > CHANNEL_NAME_LEN)
+	len = strnlen(name, max + 1);
+	if (!len || len > max)
 		return false;
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return false;
@@ -61,24 +64,56 @@ static bool vc_static_name_ok(const char *name)
 	return true;
 }
 
-static HANDLE vc_wts_open(DWORD session, const char *name, DWORD flags)
+#define VC_DYN_FLAGS	(WTS_CHANNEL_OPTION_DYNAMIC | \
+			 WTS_CHANNEL_OPTION_DYNAMIC_PRI_REAL | \
+			 WTS_CHANNEL_OPTION_DYNAMIC_NO_COMPRESS)
+#define VC_DYN_TIMEOUT_DEFAULT	30000u	/* ms */
+
+/* How long a dynamic open waits for the daemon: $VCHAN_DYN_TIMEOUT_MS
+ * (0: no limit), else 30 s. */
+static uint32_t vc_dyn_timeout(void)
+{
+	const char *s = getenv("VCHAN_DYN_TIMEOUT_MS");
+	unsigned long v;
+	char *end;
+
+	if (!s || !*s)
+		return VC_DYN_TIMEOUT_DEFAULT;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return VC_DYN_TIMEOUT_DEFAULT;
+	return (uint32_t)v;
+}
+
+/* The session end of channel 'name': a static channel's node, or a dynamic
+ * channel the daemon accepted.  Returns the fd or -errno. */
+static int vc_channel_fd(DWORD session, const char *name, DWORD flags)
 {
 	char path[64 + VCHAN_NAME_MAX];
+	int fd;
+
+	if (flags & WTS_CHANNEL_OPTION_DYNAMIC)
+		return vchan_dyn_open(session, name,
+				      flags & ~(DWORD)WTS_CHANNEL_OPTION_DYNAMIC,
+				      vc_dyn_timeout());
+	if (vchan_channel_path(path, sizeof(path), session, name) < 0)
+		return -EINVAL;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static HANDLE vc_wts_open(DWORD session, const char *name, DWORD flags)
+{
+	bool dyn = flags & WTS_CHANNEL_OPTION_DYNAMIC;
 	struct vc_file *f;
 	struct vc_wts *w;
 	HANDLE h;
 	int fd, r;
 
-	if (flags & WTS_CHANNEL_OPTION_DYNAMIC) {
-		if (flags & ~(DWORD)(WTS_CHANNEL_OPTION_DYNAMIC |
-				     WTS_CHANNEL_OPTION_DYNAMIC_PRI_REAL |
-				     WTS_CHANNEL_OPTION_DYNAMIC_NO_COMPRESS))
-			return vc_fail_null(ERROR_INVALID_PARAMETER);
-		return vc_fail_null(ERROR_NOT_SUPPORTED);
-	}
-	if (flags)
+	if (flags & ~(dyn ? (DWORD)VC_DYN_FLAGS : 0))
 		return vc_fail_null(ERROR_INVALID_PARAMETER);
-	if (!vc_static_name_ok(name))
+	if (!vc_name_ok(name, dyn ? VCHAN_NAME_MAX : CHANNEL_NAME_LEN))
 		return vc_fail_null(ERROR_INVALID_PARAMETER);
 	if (session == WTS_CURRENT_SESSION) {
 		uint32_t s;
@@ -90,12 +125,10 @@ static HANDLE vc_wts_open(DWORD session, const char *name, DWORD flags)
 			return vc_fail_null(ERROR_FILE_NOT_FOUND);
 		session = s;
 	}
-	if (vchan_channel_path(path, sizeof(path), session, name) < 0)
-		return vc_fail_null(ERROR_INVALID_PARAMETER);
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	fd = vc_channel_fd(session, name, flags);
 	if (fd < 0)
-		return vc_fail_null(vc_errno_to_win(errno, VC_OP_OPEN));
-	f = vc_file_new(fd, VC_FILE_MESSAGES);
+		return vc_fail_null(vc_errno_to_win(-fd, VC_OP_OPEN));
+	f = vc_file_new(fd, dyn ? VC_FILE_PDUS : VC_FILE_MESSAGES);
 	if (!f) {
 		DWORD err = vc_errno_to_win(errno, VC_OP_OPEN);
 
@@ -165,8 +198,10 @@ VC_EXPORT BOOL WINAPI WTSVirtualChannelRead(HANDLE hChannelHandle,
 	vc_object_put(o);
 	if (pBytesRead)
 		*pBytesRead = n;
-	/* The rest of a longer message comes with the next reads; a timeout
-	 * (the read was cancelled with nothing consumed) is "nothing yet". */
+	/* The rest of a longer message comes with the next reads (dynamic
+	 * channels: each read is CHANNEL_PDU_HEADER + a chunk anyway); a
+	 * timeout (the read was cancelled with nothing consumed) is "nothing
+	 * yet". */
 	if (err == ERROR_MORE_DATA || err == ERROR_OPERATION_ABORTED)
 		err = 0;
 	return err ? vc_fail(err) : TRUE;

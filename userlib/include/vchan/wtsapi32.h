@@ -74,9 +74,42 @@ HANDLE WINAPI WTSVirtualChannelOpen(HANDLE hServer, DWORD SessionId,
  * WTSVirtualChannelOpenEx - WTSVirtualChannelOpen with flags.
  *
  * flags 0 opens a static channel as WTSVirtualChannelOpen does.
- * WTS_CHANNEL_OPTION_DYNAMIC (with any priority / NO_COMPRESS bits) fails
- * with ERROR_NOT_SUPPORTED: dynamic channels are not implemented yet.  Other
- * bits: ERROR_INVALID_PARAMETER.  Other failures as WTSVirtualChannelOpen.
+ *
+ * WTS_CHANNEL_OPTION_DYNAMIC, with at most one priority
+ * (WTS_CHANNEL_OPTION_DYNAMIC_PRI_LOW, _MED, _HIGH, _REAL) and optionally
+ * WTS_CHANNEL_OPTION_DYNAMIC_NO_COMPRESS, asks the RDP server daemon (the
+ * listener of the session's dynamic channels, /dev/vchan/dynamic/<session>)
+ * for a new dynamic channel pVirtualName (1..255 characters from
+ * [A-Za-z0-9_.-], not "." nor "..") and waits for its answer: at most
+ * $VCHAN_DYN_TIMEOUT_MS milliseconds (a decimal number; 0: no limit), 30
+ * seconds if that is not set.  The priority and NO_COMPRESS bits reach the
+ * daemon unchanged.  Each successful open is a channel of its own (the same
+ * name may be open several times); it lives until WTSVirtualChannelClose
+ * (and CloseHandle of every duplicate of its file handle) or until the
+ * daemon closes its end.  Every read of a dynamic channel, through
+ * WTSVirtualChannelRead or the WTSVirtualFileHandle (ReadFile, ReadFileEx),
+ * returns a CHANNEL_PDU_HEADER followed by at most CHANNEL_CHUNK_LENGTH
+ * (1600) bytes of one message, fewer if the buffer is smaller: 'length' is
+ * the total length of the message, 'flags' CHANNEL_FLAG_FIRST on its first
+ * chunk and CHANNEL_FLAG_LAST on its last.  A read buffer shorter than the
+ * header fails with ERROR_INSUFFICIENT_BUFFER and consumes nothing.
+ *
+ * Returns a channel handle, or NULL with:
+ *   ERROR_INVALID_PARAMETER  unknown flag bits, priority or NO_COMPRESS
+ *                            bits without WTS_CHANNEL_OPTION_DYNAMIC, a bad
+ *                            name (see above), a bad $VCHAN_SESSION;
+ *   ERROR_FILE_NOT_FOUND     no daemon listens for the session's dynamic
+ *                            channels, or it went away before answering, or
+ *                            it refused the channel without a reason of its
+ *                            own (the client offers no such channel);
+ *   ERROR_SEM_TIMEOUT        the daemon did not answer in time;
+ *   ERROR_ACCESS_DENIED      the session's dynamic node may not be opened by
+ *                            us, or the daemon refused with EACCES / EPERM;
+ *   other errors             the daemon refused with another errno, mapped
+ *                            as everywhere in libvchan (EBUSY: ERROR_BUSY,
+ *                            ENOMEM: ERROR_NOT_ENOUGH_MEMORY, ...; one with
+ *                            no Windows counterpart: ERROR_GEN_FAILURE);
+ * and as WTSVirtualChannelOpen for static channels.
  */
 HANDLE WINAPI WTSVirtualChannelOpenEx(DWORD SessionId, LPCSTR pVirtualName,
 				      DWORD flags);
@@ -99,11 +132,16 @@ BOOL WINAPI WTSVirtualChannelClose(HANDLE hChannelHandle);
  * Returns TRUE with *pBytesRead = bytes stored (at most BufferSize, all from
  * one message; what does not fit comes with the next reads), or TRUE with
  * *pBytesRead = 0 when the time ran out with no data (or on an empty
- * message).  No data is ever lost to a timeout.
+ * message of a static channel).  No data is ever lost to a timeout.
+ * Dynamic channels: each read stores a CHANNEL_PDU_HEADER (8 bytes) and at
+ * most 1600 bytes of one message, *pBytesRead counting both; 'length' is
+ * the total message length (see WTSVirtualChannelOpenEx).
  * FALSE with:
  *   ERROR_INVALID_HANDLE     not a channel handle;
  *   ERROR_INVALID_PARAMETER  pBytesRead NULL;
  *   ERROR_NOACCESS           Buffer NULL with BufferSize nonzero;
+ *   ERROR_INSUFFICIENT_BUFFER  dynamic channels: BufferSize smaller than
+ *                            CHANNEL_PDU_HEADER (nothing consumed);
  *   ERROR_BROKEN_PIPE        the client end is gone and nothing is queued;
  *   ERROR_INVALID_USER_BUFFER / ERROR_NOT_ENOUGH_MEMORY  no resources.
  */

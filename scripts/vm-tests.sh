@@ -25,4 +25,5 @@ run() {	# run NAME CMD...
 run selftests make -s -C selftests run_tests
 run vchanctl tools/tests/vchanctl-test.sh
 run libvchan userlib/tests/vm_wts_test
+run libvchan-dynamic userlib/tests/vm_dyn_test
 exit $status

@@ -672,8 +672,10 @@ static void t_dvc_sample_against_vchanctl(void)
 			ASSERT_LE(HDR, n);
 			hd = header(pdu);
 			n -= HDR;
+			/* Every chunk but the last is a whole one. */
 			if (hd.length != len || !!(hd.flags & CHANNEL_FLAG_FIRST) != first ||
-			    got + n > len) {
+			    got + n > len ||
+			    (!(hd.flags & CHANNEL_FLAG_LAST) && n != CHANNEL_CHUNK_LENGTH)) {
 				printf("# message %u (%u B): PDU {%u, %#x} of %u B at %u\n",
 				       count, len, hd.length, hd.flags, n, got);
 				tap_failed = 1;

@@ -286,6 +286,48 @@ static void t_held_for_thread_that_never_waits(void)
 	CloseHandle(is.issued);
 }
 
+/* Rule 1, every kind of wait: the non-alertable ones never run a routine
+ * (though it is queued), the alertable ones run it and return
+ * WAIT_IO_COMPLETION. */
+static void t_routine_wait_kinds(void)
+{
+	HANDLE hr, hw, ev = CreateEventA(NULL, TRUE, FALSE, NULL);
+	HANDLE evs[1] = { ev };
+	OVERLAPPED ov[3];
+	int p[2], i;
+
+	pipe_handles(p, &hr, &hw);
+	memset(ov, 0, sizeof(ov));
+	ASSERT_EQ(TRUE, WriteFileEx(hw, "a", 1, &ov[0], record));
+	EXPECT_EQ(1, ov[0].InternalHigh);		/* done, not yet run */
+	EXPECT_EQ(WAIT_TIMEOUT, WaitForSingleObject(ev, 10));
+	EXPECT_EQ(WAIT_TIMEOUT, WaitForSingleObjectEx(ev, 10, FALSE));
+	EXPECT_EQ(WAIT_TIMEOUT, WaitForMultipleObjects(1, evs, FALSE, 10));
+	EXPECT_EQ(WAIT_TIMEOUT, WaitForMultipleObjectsEx(1, evs, TRUE, 10, FALSE));
+	EXPECT_EQ(0, SleepEx(10, FALSE));
+	Sleep(10);
+	EXPECT_EQ(0, ndone);
+	EXPECT_EQ(WAIT_IO_COMPLETION,
+		  WaitForMultipleObjectsEx(1, evs, FALSE, INFINITE, TRUE));
+	EXPECT_EQ(1, ndone);
+	ASSERT_EQ(TRUE, WriteFileEx(hw, "b", 1, &ov[1], record));
+	EXPECT_EQ(WAIT_IO_COMPLETION,
+		  WaitForMultipleObjectsEx(1, evs, TRUE, INFINITE, TRUE));
+	EXPECT_EQ(2, ndone);
+	ASSERT_EQ(TRUE, WriteFileEx(hw, "c", 1, &ov[2], record));
+	EXPECT_EQ(WAIT_IO_COMPLETION, WaitForSingleObjectEx(ev, INFINITE, TRUE));
+	ASSERT_EQ(3, ndone);
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ((intptr_t)&ov[i], (intptr_t)done[i].ov);
+		EXPECT_EQ(0, done[i].err);
+		EXPECT_EQ(1, done[i].n);
+		EXPECT_EQ(gettid(), done[i].tid);
+	}
+	CloseHandle(ev);
+	CloseHandle(hr);
+	CloseHandle(hw);
+}
+
 /* 8 threads, each with its own pipe: every routine on its own thread, in
  * that thread's order. */
 #define STRESS_THREADS	8
@@ -794,6 +836,7 @@ int main(void)
 		TAP_TEST(t_apcs_and_routines_interleave_fifo),
 		TAP_TEST(t_routine_only_on_issuing_thread),
 		TAP_TEST(t_held_for_thread_that_never_waits),
+		TAP_TEST(t_routine_wait_kinds),
 		TAP_TEST(t_eight_thread_stress),
 		TAP_TEST(t_regular_file_offsets),
 		TAP_TEST(t_eventfd_read),

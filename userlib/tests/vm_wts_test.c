@@ -8,8 +8,10 @@
  * a thread.  Covered: the WTS calls (open rules, read timeouts, message
  * boundaries, purge, query, close), the numbered rules of the shared notes
  * against a channel (pending requests, ERROR_IO_INCOMPLETE, ERROR_MORE_DATA,
- * CancelIo/CancelIoEx, ERROR_BROKEN_PIPE, a WriteFileEx waiting for ring
- * space, 10,000 outstanding WriteFileEx in order, an 8-thread stress) and a
+ * CancelIo/CancelIoEx, a begun write that cancelling does not cut,
+ * PurgeOutput ending pending writes, ERROR_BROKEN_PIPE, a WriteFileEx
+ * waiting for ring space, 10,000 outstanding WriteFileEx in order, an
+ * 8-thread stress) and a
  * program in the style of Microsoft's samples against an echoing client.
  * Without the module every test is skipped.
  */
@@ -689,6 +691,123 @@ static void t_write_waits_for_ring_space(void)
 	close(cl);
 }
 
+/*
+ * Rule 10's addition: a write whose message the client end has begun to
+ * read is never cut.  CancelIoEx finds it (TRUE), but it completes with
+ * success and its full length, and the client end reads the whole message;
+ * if the client end goes instead, it fails with ERROR_BROKEN_PIPE.  Also
+ * rule 5: a pending ...Ex request has Internal STATUS_PENDING and
+ * InternalHigh 0.
+ */
+static void t_cancel_begun_write(void)
+{
+	enum { LEN = 20000, FIRST = 1000 };
+	int cl = make_channel("begun", RING);
+	HANDLE h = open_channel("begun"), fh = file_handle(h);
+	static uint8_t msg[LEN], in[LEN + 64];
+	struct vchan_pdu_header hd;
+	OVERLAPPED ov[2];
+	int i;
+
+	fill(msg, LEN, 3);
+	memset(ov, 0, sizeof(ov));
+	for (i = 0; i < 2; i++) {
+		ov[i].InternalHigh = 77;
+		ASSERT_EQ(TRUE, WriteFileEx(fh, msg, LEN, &ov[i], record));
+		EXPECT_EQ(STATUS_PENDING, (DWORD)ov[i].Internal);
+		EXPECT_EQ(0, ov[i].InternalHigh);
+		EXPECT_EQ(0, SleepEx(0, TRUE));		/* larger than the ring */
+		EXPECT_EQ(i, ndone);
+
+		/* The client end reads the first FIRST bytes of it. */
+		ASSERT_EQ(0, vchan_read_mode_set(cl, VCHAN_READ_PDU, FIRST));
+		ASSERT_EQ((long)(sizeof(hd) + FIRST), vchan_pdu_read(cl, in, sizeof(in)));
+		memcpy(&hd, in, sizeof(hd));
+		EXPECT_EQ(LEN, hd.length);
+		EXPECT_EQ(VCHAN_PDU_FIRST, hd.flags);
+		memmove(in, in + sizeof(hd), FIRST);
+		EXPECT_EQ(-1, check(in, FIRST, 3));
+		if (i == 1)
+			break;
+
+		SetLastError(0);
+		EXPECT_EQ(TRUE, CancelIoEx(fh, &ov[0]));
+		/* The rest comes whole. */
+		ASSERT_EQ(0, vchan_read_mode_set(cl, VCHAN_READ_PDU, VCHAN_MSG_MAX));
+		ASSERT_EQ((long)(sizeof(hd) + LEN - FIRST),
+			  vchan_pdu_read(cl, in + FIRST, sizeof(in) - FIRST));
+		memcpy(&hd, in + FIRST, sizeof(hd));
+		EXPECT_EQ(LEN, hd.length);
+		EXPECT_EQ(VCHAN_PDU_LAST, hd.flags);
+		memmove(in + FIRST, in + FIRST + sizeof(hd), LEN - FIRST);
+		EXPECT_EQ(-1, check(in, LEN, 3));
+		while (ndone < 1)
+			ASSERT_EQ(WAIT_IO_COMPLETION, SleepEx(10000, TRUE));
+		EXPECT_EQ((intptr_t)&ov[0], (intptr_t)done[0].ov);
+		EXPECT_EQ(0, done[0].err);
+		EXPECT_EQ(LEN, done[0].n);
+		EXPECT_EQ(0, (DWORD)ov[0].Internal);
+		EXPECT_EQ(LEN, ov[0].InternalHigh);
+		/* Nothing else arrived. */
+		EXPECT_EQ(0, vchan_message_pending(cl));
+	}
+
+	/* The second one, begun, and the client end goes. */
+	close(cl);
+	while (ndone < 2)
+		ASSERT_EQ(WAIT_IO_COMPLETION, SleepEx(10000, TRUE));
+	EXPECT_EQ((intptr_t)&ov[1], (intptr_t)done[1].ov);
+	EXPECT_EQ(ERROR_BROKEN_PIPE, done[1].err);
+	EXPECT_EQ(0, done[1].n);
+	EXPECT_EQ(STATUS_PIPE_BROKEN, (DWORD)ov[1].Internal);
+	SetLastError(0);
+	EXPECT_EQ(FALSE, CancelIoEx(fh, &ov[1]));	/* over */
+	EXPECT_EQ(ERROR_NOT_FOUND, GetLastError());
+	EXPECT_EQ(TRUE, WTSVirtualChannelClose(h));
+}
+
+/* WTSVirtualChannelPurgeOutput ends the writes still queued with
+ * ERROR_OPERATION_ABORTED, 0 bytes; nothing of them arrives. */
+static void t_purge_output_ends_pending_writes(void)
+{
+	int cl = make_channel("purge", RING);
+	HANDLE h = open_channel("purge"), fh = file_handle(h);
+	static uint8_t msg[3][3000], in[4000];
+	struct vchan_info info;
+	OVERLAPPED ov[3];
+	ULONG n;
+	int i;
+
+	memset(ov, 0, sizeof(ov));
+	for (i = 0; i < 3; i++) {
+		fill(msg[i], sizeof(msg[i]), (uint32_t)i);
+		ASSERT_EQ(TRUE, WriteFileEx(fh, msg[i], sizeof(msg[i]), &ov[i],
+					    record));
+	}
+	while (ndone < 1)
+		ASSERT_EQ(WAIT_IO_COMPLETION, SleepEx(10000, TRUE));
+	EXPECT_EQ(1, ndone);				/* the first is in the ring */
+	EXPECT_EQ(TRUE, WTSVirtualChannelPurgeOutput(h));
+	while (ndone < 3)
+		ASSERT_EQ(WAIT_IO_COMPLETION, SleepEx(10000, TRUE));
+	EXPECT_EQ((intptr_t)&ov[0], (intptr_t)done[0].ov);
+	EXPECT_EQ(0, done[0].err);
+	EXPECT_EQ(3000, done[0].n);
+	for (i = 1; i < 3; i++) {
+		EXPECT_EQ((intptr_t)&ov[i], (intptr_t)done[i].ov);
+		EXPECT_EQ(ERROR_OPERATION_ABORTED, done[i].err);
+		EXPECT_EQ(0, done[i].n);
+		EXPECT_EQ(STATUS_CANCELLED, (DWORD)ov[i].Internal);
+	}
+	ASSERT_EQ(0, vchan_channel_info(cl, &info));
+	EXPECT_EQ(0, info.to_client.queued_msgs);
+	EXPECT_EQ(TRUE, WTSVirtualChannelWrite(h, "after", 5, &n));
+	EXPECT_EQ(5, client_read(cl, in, sizeof(in)));
+	EXPECT_MEM("after", in, 5);
+	EXPECT_EQ(TRUE, WTSVirtualChannelClose(h));
+	close(cl);
+}
+
 /* Rule 12: pending requests when the client end closes. */
 static void t_pending_broken_pipe(void)
 {
@@ -1192,6 +1311,8 @@ int main(void)
 		TAP_TEST(t_pending_readfileex_fifo),
 		TAP_TEST(t_cancel),
 		TAP_TEST(t_write_waits_for_ring_space),
+		TAP_TEST(t_cancel_begun_write),
+		TAP_TEST(t_purge_output_ends_pending_writes),
 		TAP_TEST(t_pending_broken_pipe),
 		TAP_TEST(t_too_many_outstanding),
 		TAP_TEST(t_ten_thousand_writefileex),

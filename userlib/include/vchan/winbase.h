@@ -382,6 +382,12 @@ DWORD WINAPI QueueUserAPC(PAPCFUNC pfnAPC, HANDLE hThread, ULONG_PTR dwData);
  *     ERROR_INVALID_HANDLE (the byte count, if given, is set to 0);
  *   - a read buffer shorter than the message: FALSE with ERROR_MORE_DATA and
  *     the partial count; the rest stays for the next read;
+ *   - dynamic channels (WTSVirtualChannelOpenEx) instead return with every
+ *     read a CHANNEL_PDU_HEADER and at most 1600 bytes of one message (the
+ *     count includes the header); a buffer shorter than the header: FALSE
+ *     with ERROR_INSUFFICIENT_BUFFER, nothing consumed, nothing queued;
+ *   - a cancelled write whose message the other end has begun to read is
+ *     not cut: it completes normally, with its full length;
  *   - the other end of the channel is gone: ERROR_BROKEN_PIPE;
  *   - a cancelled request: ERROR_OPERATION_ABORTED, 0 bytes;
  *   - too many requests outstanding: ERROR_INVALID_USER_BUFFER (or

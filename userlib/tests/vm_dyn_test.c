@@ -362,6 +362,40 @@ static void t_no_listener_and_timeout(void)
 	close(l);
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* A signal interrupts the wait in the kernel, which withdraws the request;
+ * the library asks again and the open still succeeds. */
+static void t_open_resumes_after_signal(void)
+{
+	struct sigaction sa;
+	struct vchan_dyn_request req, again;
+	struct opener o;
+	int l = listener(), cl;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;	/* no SA_RESTART */
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	start_open(&o, "interrupted", DYN | WTS_CHANNEL_OPTION_DYNAMIC_PRI_REAL);
+	next_request(l, &req);		/* it waits in the kernel now */
+	ASSERT_EQ(0, pthread_kill(o.t, SIGUSR1));
+	next_request(l, &again);
+	EXPECT_NE(req.id, again.id);
+	EXPECT_EQ(0, strcmp("interrupted", again.name));
+	EXPECT_EQ(VCHAN_DYN_PRI_REAL, again.flags);
+	EXPECT_EQ(-ENOENT, vchan_dyn_accept(l, req.id, 0, 0));	/* withdrawn */
+	cl = vchan_dyn_accept(l, again.id, 0, 0);
+	EXPECT_LE(0, cl);
+	pthread_join(o.t, NULL);
+	EXPECT_TRUE(o.h);
+	EXPECT_EQ(TRUE, WTSVirtualChannelClose(o.h));
+	close(cl);
+	close(l);
+}
+
 /* WTSVirtualChannelRead and ReadFile(Ex) on a dynamic channel: header +
  * at most 1600 bytes, 'length' the whole message, FIRST / LAST; a buffer
  * too small for the header: ERROR_INSUFFICIENT_BUFFER, nothing consumed. */
@@ -714,6 +748,7 @@ int main(void)
 		TAP_TEST(t_flags_and_reject_errors),
 		TAP_TEST(t_invalid_flags_and_names),
 		TAP_TEST(t_no_listener_and_timeout),
+		TAP_TEST(t_open_resumes_after_signal),
 		TAP_TEST(t_read_chunks),
 		TAP_TEST(t_readfileex_chunk),
 		TAP_TEST(t_dvc_sample_against_vchanctl),

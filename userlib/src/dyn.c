@@ -111,13 +111,13 @@ VC_EXPORT int vchan_dyn_open(uint32_t session, const char *name,
 	node = open(path, O_RDWR | O_CLOEXEC);
 	if (node < 0)
 		return -errno;
+	/* A signal makes the kernel withdraw the request (EINTR): ask again,
+	 * for what is left of the time. */
 	for (;;) {
 		o.timeout_ms = timeout_ms;
 		if (timeout_ms) {
 			long long left = deadline - vc_now_ms();
 
-			/* The kernel withdrew the request on the signal; ask
-			 * again for what is left of the time. */
 			if (left <= 0) {
 				fd = -1;
 				errno = ETIMEDOUT;

@@ -154,6 +154,9 @@ undocumented=$(for f in $(sed -n 's/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\);$/\1
 	grep -Eq "^\.SS (.*[ ,])?$f(,|$)" man/libvchan.3 || echo "$f"; done)
 check "libvchan(3) documents every exported call" same "calls without a section" "$undocumented" ""
 
+phase() { echo "# pkg-check: $1 done at $((SECONDS - start)) s"; }
+phase "build and lint"
+
 # 2. Install: the DKMS postinst builds the module for every kernel.
 rel61=$(cd /lib/modules && LC_ALL=C ls -d 6.1.*-amd64 | head -n 1)
 rel612=$(cd /lib/modules && LC_ALL=C ls -d 6.12.*-amd64 | head -n 1)
@@ -164,6 +167,7 @@ for rel in "$rel61" "$rel612"; do
 		"$(dkms status -k "$rel" vchan/"$VERSION" 2>/dev/null)" "vchan/$VERSION, $rel, x86_64: installed"
 	check "modules.dep of $rel lists it" bash -c '[[ $(modinfo -k "$1" -n vchan) == /lib/modules/$1/updates/dkms/vchan.ko* ]]' _ "$rel"
 done
+phase "install"
 # A kernel upgrade runs this hook: it must build the module for that kernel.
 dkms remove -q vchan/"$VERSION" -k "$rel612" >/dev/null 2>&1
 check "after dkms remove -k $rel612 the module is gone" bash -c '! ls /lib/modules/"$1"/updates/dkms/vchan.ko* 2>/dev/null' _ "$rel612"
@@ -171,6 +175,8 @@ check "after dkms remove -k $rel612 the module is gone" bash -c '! ls /lib/modul
 check "AUTOINSTALL: the kernel postinst hook rebuilds it" same "dkms status" \
 	"$(dkms status -k "$rel612" vchan/"$VERSION" 2>/dev/null)" "vchan/$VERSION, $rel612, x86_64: installed"
 check "group vchan exists" getent group vchan >/dev/null
+
+phase "kernel upgrade"
 
 # 3. A program built against the installed headers and library.
 smoke_dir=$(mktemp -d /tmp/vchan-pkg.XXXXXX)
@@ -235,6 +241,8 @@ for k in 6.1 6.12; do
 		tools/vm-run --kernel "$k" --no-module -- scripts/pkg-check.sh --guest "$smoke_dir"
 done
 
+phase "VM smoke tests"
+
 # 5. Purge: nothing may be left.
 check "apt-get purge the packages" purge
 snapshot >"$OUT/after"
@@ -242,5 +250,5 @@ check "nothing left behind" bash -c 'diff "$1/before" "$1/after" | sed "s/^/# /"
 for rel in "$rel61" "$rel612"; do
 	check "modules.dep of $rel no longer lists vchan" bash -c '! modinfo -k "$1" vchan >/dev/null 2>&1' _ "$rel"
 done
-echo "# pkg-check: $((SECONDS - start)) s"
+phase "purge"
 exit $failed

@@ -28,7 +28,7 @@
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-cd "$TOP"
+cd "$TOP" || exit 1
 PKGS=(vchan-dkms libvchan1 libvchan-dev vchan-tools)
 SESSION=5
 failed=0
@@ -80,9 +80,11 @@ guest() {
 		"$(stat -c '%U:%G %a' /dev/vchan/control)" "root:vchan 660"
 
 	gid=$(getent group vchan | cut -d: -f3)
-	check "$k: a user outside the group cannot create channels" bash -c \
-		'! setpriv --reuid=65534 --regid=65534 --clear-groups \
-			/usr/bin/vchanctl serve "$1" smoke --echo 2>/dev/null' _ "$SESSION"
+	check "$k: a user outside the group cannot create channels" same "vchanctl serve as nobody" \
+		"$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+			/usr/bin/vchanctl serve "$SESSION" smoke --echo 2>&1; echo "exit $?")" \
+		"vchanctl: /dev/vchan/control: permission denied (run as root or as a member of its group)
+exit 1"
 	setpriv --reuid=65534 --regid=65534 --groups="$gid" /usr/bin/vchanctl serve "$SESSION" smoke \
 		--echo --owner 65534:65534 --mode 0640 &
 	pid=$!
@@ -160,8 +162,9 @@ phase "build and lint"
 # 2. Install: the DKMS postinst builds the module for every kernel.
 rel61=$(cd /lib/modules && LC_ALL=C ls -d 6.1.*-amd64 | head -n 1)
 rel612=$(cd /lib/modules && LC_ALL=C ls -d 6.12.*-amd64 | head -n 1)
-check "apt-get install the packages" bash -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >"'"$OUT"'/install.log" 2>&1 ||
-	{ tail -n 30 "'"$OUT"'/install.log" | sed "s/^/# /"; exit 1; }' _ "${debs[@]}"
+check "apt-get install the packages" bash -c 'log=$1; shift
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >"$log" 2>&1 ||
+	{ tail -n 30 "$log" | sed "s/^/# /"; exit 1; }' _ "$OUT/install.log" "${debs[@]}"
 for rel in "$rel61" "$rel612"; do
 	check "DKMS installed vchan for $rel" same "dkms status" \
 		"$(dkms status -k "$rel" vchan/"$VERSION" 2>/dev/null)" "vchan/$VERSION, $rel, x86_64: installed"

@@ -122,3 +122,61 @@ clean:
 		.*.cmd Module.symvers modules.order .tmp_versions
 
 FORCE:
+
+# --- Installing ----------------------------------------------------------------
+# make install / uninstall [PREFIX=/usr/local] [DESTDIR=] [LIBDIR=...]
+#     libvchan, its headers and vchan.pc, vchanctl, man pages, udev rule,
+#     modules-load.d entry
+# make modules_install [KVER=6.12] [DESTDIR=]   the kernel's modules_install
+#     into /lib/modules/<release>/updates, then depmod
+# make dkms-install / dkms-remove   (root) sources in /usr/src/vchan-<version>,
+#     built and installed by DKMS for every kernel that has headers
+# The version is VERSION's, everywhere.
+VERSION := $(shell cat $(TOP)/VERSION)
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+UDEVRULESDIR ?= /lib/udev/rules.d
+MODLOADDIR ?= /usr/lib/modules-load.d
+MAN_PAGES := man/vchan.4 man/libvchan.3 tools/vchanctl.8
+# libvchan(3) documents every exported call; each name gets a link to it.
+LIBVCHAN_CALLS = $(shell sed -n 's/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\);$$/\1/p' $(TOP)/userlib/libvchan.map)
+DKMS_SRC = $(DESTDIR)/usr/src/vchan-$(VERSION)
+KRELEASE = $(if $(KVER),$(call kver_of,$(KVER)),$(shell uname -r))
+DKMS_KERNELS = $(patsubst /lib/modules/%/build,%,$(wildcard /lib/modules/*/build))
+
+.PHONY: install uninstall modules_install dkms-src dkms-install dkms-remove
+
+install: tools/vchanctl
+	$(MAKE) -C userlib install PREFIX=$(PREFIX)
+	install -D -m 0755 tools/vchanctl $(DESTDIR)$(BINDIR)/vchanctl
+	for p in $(MAN_PAGES); do install -D -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/} || exit; done
+	for f in $(LIBVCHAN_CALLS); do ln -sf libvchan.3 $(DESTDIR)$(MANDIR)/man3/$$f.3; done
+	install -D -m 0644 udev/60-vchan.rules $(DESTDIR)$(UDEVRULESDIR)/60-vchan.rules
+	install -D -m 0644 udev/modules-load.conf $(DESTDIR)$(MODLOADDIR)/vchan.conf
+
+uninstall:
+	$(MAKE) -C userlib uninstall PREFIX=$(PREFIX)
+	rm -f $(DESTDIR)$(BINDIR)/vchanctl $(DESTDIR)$(UDEVRULESDIR)/60-vchan.rules \
+		$(DESTDIR)$(MODLOADDIR)/vchan.conf \
+		$(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p))) \
+		$(foreach f,$(LIBVCHAN_CALLS),$(DESTDIR)$(MANDIR)/man3/$(f).3)
+
+modules_install: module
+	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_DIR=updates $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KRELEASE)
+
+dkms-src:
+	install -d $(DKMS_SRC)/driver $(DKMS_SRC)/uapi/linux
+	install -m 0644 Kbuild VERSION $(DKMS_SRC)/
+	install -m 0644 driver/Kbuild $(wildcard driver/*.c driver/*.h) $(DKMS_SRC)/driver/
+	install -m 0644 uapi/linux/vchan.h $(DKMS_SRC)/uapi/linux/
+	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms.conf >$(DKMS_SRC)/dkms.conf
+
+dkms-install: dkms-src
+	dkms status vchan/$(VERSION) | grep -q . || dkms add vchan/$(VERSION)
+	for k in $(DKMS_KERNELS); do dkms install vchan/$(VERSION) -k $$k || exit; done
+
+dkms-remove:
+	dkms status vchan/$(VERSION) | grep -q . && dkms remove vchan/$(VERSION) --all || true
+	rm -rf /usr/src/vchan-$(VERSION)

@@ -16,6 +16,8 @@ PACKAGES=(
 	libaio-dev liburing-dev				# selftests: AIO and io_uring
 	sparse build-essential perl gawk		# make lint, builds, checkpatch, TAP counting
 	bc bison flex libelf-dev libssl-dev dwarves	# kernel/build-debug.sh: the debug kernel
+	dkms dh-dkms debhelper fakeroot lintian		# scripts/pkg-check.sh: .debs, DKMS,
+	pkg-config man-db udev adduser			# the smoke test of the installed packages
 )
 
 missing=()

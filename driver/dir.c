@@ -145,11 +145,17 @@ int vchan_dir_init(struct vchan_dir *d, struct device *dev, u32 size)
 }
 EXPORT_SYMBOL_IF_KUNIT(vchan_dir_init);
 
-/* Only once nothing can be queued any more: every request holds the file. */
+/*
+ * Only once nothing can be queued any more: every request holds the file.
+ * A direction whose ring was never allocated (vchan_dir_init() failed, or
+ * was not reached for the second direction of a channel) holds nothing.
+ */
 void vchan_dir_free(struct vchan_dir *d)
 {
 	struct vchan_req *r, *tmp;
 
+	if (!d->buf)
+		return;
 	list_for_each_entry_safe(r, tmp, &d->wq, node)
 		vchan_req_put(r);	/* write-behind copies */
 	kvfree(d->buf);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vchan: allocation failures injected into the module's create, open, write
- * and aio paths.
+ * (immediate, write-behind, blocking with pinned pages) and aio paths.
  *
  * Kernels with fault injection (the debug kernel: FAILSLAB, FAIL_PAGE_ALLOC,
  * their debugfs knobs) let a thread make the n-th allocation attempt of its
@@ -288,6 +288,79 @@ TEST_F(fault, nonblock_write_behind)
 	sweep_done(_metadata, n, self->points);
 	ASSERT_EQ(0, vchan_set_nonblock(self->cl, false));
 	ASSERT_EQ(0, vchan_set_nonblock(self->se, false));
+	round_trip(_metadata, self->cl, self->se);
+}
+
+/* The reader of blocking_write_queued: one letter per message it reads. */
+struct msg_log {
+	int fd;
+	size_t big;		/* length of the big messages (seed 4) */
+	char log[2 * MAX_NTH + 2];
+	unsigned int n;
+};
+
+static void *log_reader(void *p)
+{
+	static char buf[8 * RING];
+	struct msg_log *m = p;
+	ssize_t len;
+
+	while (m->n < sizeof(m->log) - 1) {
+		len = read(m->fd, buf, sizeof(buf));
+		if (len == 3 && !memcmp(buf, "end", 3))
+			break;
+		if (len == 1 && buf[0] == 'm')
+			m->log[m->n++] = 'M';
+		else if (len == (ssize_t)m->big && vchan_check(buf, len, 4, 0) == -1)
+			m->log[m->n++] = 'B';
+		else
+			m->log[m->n++] = 'X';	/* cut, corrupt or an error */
+	}
+	return NULL;
+}
+
+/*
+ * A blocking write larger than the ring: it queues with the writer's pages
+ * pinned and a reader takes it from them.  Failing, nothing of it arrives;
+ * else it arrives whole, before the marker written after it.
+ */
+TEST_F(fault, blocking_write_queued)
+{
+	static char b[3 * RING + 5];
+	static struct msg_log m;
+	char want[sizeof(m.log)];
+	unsigned int n, w = 0;
+	pthread_t t;
+	ssize_t wr;
+	int hit, err;
+
+	vchan_fill(b, sizeof(b), 4, 0);
+	vchan_make_pair(_metadata, &self->chan, "inj", RING, 0);
+	m.fd = self->se;
+	m.big = sizeof(b);
+	ASSERT_EQ(0, pthread_create(&t, NULL, log_reader, &m));
+	SWEEP(n) {
+		ASSERT_EQ(0, arm(self->nth, n));
+		wr = write(self->cl, b, sizeof(b));
+		err = errno;
+		hit = injected(self->nth);
+		if (wr < 0) {
+			ASSERT_EQ(ENOMEM, err) TH_LOG("n=%u: %s", n, strerror(err));
+		} else {
+			ASSERT_EQ(sizeof(b), wr);
+			want[w++] = 'B';
+		}
+		want[w++] = 'M';
+		ASSERT_EQ(1, write(self->cl, "m", 1));
+		if (!sweep_next(_metadata, &self->points, hit))
+			break;
+	}
+	sweep_done(_metadata, n, self->points);
+	want[w] = '\0';
+	ASSERT_EQ(3, write(self->cl, "end", 3));
+	ASSERT_EQ(0, vchan_join(t, NULL));
+	EXPECT_STREQ(want, m.log);
+	expect_idle(_metadata, self->cl);
 	round_trip(_metadata, self->cl, self->se);
 }
 

@@ -239,7 +239,7 @@ static char *vchan_chan_devnode(VCHAN_DEVNODE_CONST struct device *dev,
 	const struct vchan_chan *chan = to_vchan(dev);
 
 	vchan_node_owner(mode, uid, gid, chan->mode, chan->uid, chan->gid);
-	return kasprintf(GFP_KERNEL, "vchan/%u/%s", chan->session, chan->name);
+	return kasprintf(VCHAN_DEVNODE_GFP, "vchan/%u/%s", chan->session, chan->name);
 }
 
 static ssize_t session_show(struct device *dev, struct device_attribute *attr,

@@ -23,10 +23,14 @@
  * nothing queues with its pinned buffer and is served, oldest first, by
  * whoever makes data readable.  A blocking read() sleeps on rwait.
  *
+ * With CONFIG_KUNIT (the debug kernel) the direction's entry points are
+ * exported to vchan_kunit.ko, which tests the ring and the framing.
+ *
  * Wake-ups follow fs/pipe.c: readers when the direction becomes readable
  * (and by a reader that leaves data behind), pollers for EPOLLOUT when it
  * becomes writable; always after the lock is dropped, as are completions.
  */
+#include <kunit/visibility.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/poll.h>
@@ -131,20 +135,32 @@ int vchan_dir_init(struct vchan_dir *d, struct device *dev, u32 size)
 	INIT_LIST_HEAD(&d->wq);
 	INIT_LIST_HEAD(&d->rq);
 	d->size = size;
-	/* Charged to the creator's memory cgroup. */
-	d->buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	/*
+	 * Charged to the creator's memory cgroup.  Its size is the creator's
+	 * choice: when there is no memory for it, creating the channel fails
+	 * with ENOMEM, without a warning and without the OOM killer.
+	 */
+	d->buf = kvmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 	return d->buf ? 0 : -ENOMEM;
 }
+EXPORT_SYMBOL_IF_KUNIT(vchan_dir_init);
 
-/* Only once nothing can be queued any more: every request holds the file. */
+/*
+ * Only once nothing can be queued any more: every request holds the file.
+ * A direction whose ring was never allocated (vchan_dir_init() failed, or
+ * was not reached for the second direction of a channel) holds nothing.
+ */
 void vchan_dir_free(struct vchan_dir *d)
 {
 	struct vchan_req *r, *tmp;
 
+	if (!d->buf)
+		return;
 	list_for_each_entry_safe(r, tmp, &d->wq, node)
 		vchan_req_put(r);	/* write-behind copies */
 	kvfree(d->buf);
 }
+EXPORT_SYMBOL_IF_KUNIT(vchan_dir_free);
 
 /* What pollers and sleepers look at, without the lock. */
 static bool dir_readable(struct vchan_dir *d)
@@ -498,6 +514,7 @@ ssize_t vchan_dir_write(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter
 		return len;
 	return wait_write(d, r);
 }
+EXPORT_SYMBOL_IF_KUNIT(vchan_dir_write);
 
 /**
  * vchan_dir_read - read from one message
@@ -564,6 +581,7 @@ ssize_t vchan_dir_read(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter 
 	dir_unlock(d, &st, ret > 0);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(vchan_dir_read);
 
 /*
  * io_cancel() or exit: the request ends with -ECANCELED, nothing of it
@@ -606,6 +624,7 @@ __poll_t vchan_dir_poll_out(struct vchan_dir *d)
 {
 	return dir_writable(d) ? EPOLLOUT | EPOLLWRNORM : 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(vchan_dir_poll_out);
 
 /* Bytes left in the message at the head of the direction (FIONREAD). */
 u32 vchan_dir_next_len(struct vchan_dir *d)
@@ -620,6 +639,7 @@ u32 vchan_dir_next_len(struct vchan_dir *d)
 	mutex_unlock(&d->lock);
 	return len;
 }
+EXPORT_SYMBOL_IF_KUNIT(vchan_dir_next_len);
 
 /*
  * Drop every message nothing of which was read: the complete ones in the ring
@@ -655,6 +675,7 @@ void vchan_dir_purge(struct vchan_dir *d)
 	settle(d, &st.done);
 	dir_unlock(d, &st, false);
 }
+EXPORT_SYMBOL_IF_KUNIT(vchan_dir_purge);
 
 /*
  * The writer side (@writer) or the reader side of @d went away or came back.
@@ -693,3 +714,4 @@ void vchan_dir_info(struct vchan_dir *d, struct vchan_dir_info *info)
 	info->total_msgs = d->total_msgs;
 	mutex_unlock(&d->lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(vchan_dir_info);

@@ -243,7 +243,7 @@ static char *vchan_listener_devnode(VCHAN_DEVNODE_CONST struct device *dev,
 	const struct vchan_listener *l = container_of(dev, struct vchan_listener, dev);
 
 	vchan_node_owner(mode, uid, gid, l->mode, l->uid, l->gid);
-	return kasprintf(GFP_KERNEL, "vchan/dynamic/%u", l->session);
+	return kasprintf(VCHAN_DEVNODE_GFP, "vchan/dynamic/%u", l->session);
 }
 
 static void vchan_listener_free(struct device *dev)

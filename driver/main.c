@@ -339,7 +339,7 @@ static char *vchan_control_devnode(VCHAN_DEVNODE_CONST struct device *dev,
 {
 	vchan_node_owner(mode, uid, gid, control_mode, GLOBAL_ROOT_UID,
 			 KGIDT_INIT(control_gid));
-	return kstrdup("vchan/control", GFP_KERNEL);
+	return kstrdup("vchan/control", VCHAN_DEVNODE_GFP);
 }
 
 static void vchan_control_release(struct device *dev)

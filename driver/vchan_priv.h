@@ -35,6 +35,7 @@
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/fs.h>
+#include <linux/gfp.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
@@ -144,6 +145,13 @@ struct vchan_end {
 	bool client;
 	u32 pdu_chunk;		/* 0: plain reads; else PDU mode. READ_ONCE */
 };
+
+/*
+ * devnode callbacks allocate the node's name with this: they must not fail,
+ * or devtmpfs would silently make the node under the device's own name
+ * ("ch5") and later, asking again, fail to delete it.
+ */
+#define VCHAN_DEVNODE_GFP	(GFP_KERNEL | __GFP_NOFAIL)
 
 /* For devnode callbacks: the node's owner and mode, where devtmpfs asks. */
 static inline void vchan_node_owner(umode_t *mode, kuid_t *uid, kgid_t *gid,

@@ -46,6 +46,7 @@ define kmod_tree
 	@mkdir -p $(1)/driver
 	@ln -sfn $(TOP)/uapi $(1)/uapi
 	@ln -sf $(TOP)/Kbuild $(1)/Kbuild
+	@ln -sf $(TOP)/VERSION $(1)/VERSION
 	@for f in $(DRIVER_SRC); do ln -sf $$f $(1)/driver/; done
 endef
 

@@ -504,3 +504,4 @@ module_init(vchan_init);
 module_exit(vchan_exit);
 MODULE_DESCRIPTION("Remote Desktop virtual channels");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VCHAN_VERSION);

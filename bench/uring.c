@@ -50,15 +50,16 @@ static void uring_start(struct uring_state *s, int fd, size_t size, bool write)
 }
 
 /*
- * Submit what is queued and wait for one completion; then handle every
- * completion there is with @fn, which may queue the slot again.
+ * Submit what is queued and wait for a batch of completions (BATCH, or all
+ * in flight; see aio.c); then handle every completion there is with @fn,
+ * which may queue the slot again.
  */
 static void uring_step(struct uring_state *s, void (*fn)(struct uring_state *, unsigned int, int, void *),
 		       void *arg)
 {
 	struct io_uring_cqe *cqe;
 	unsigned int head, n = 0;
-	int r = io_uring_submit_and_wait(&s->ring, 1);
+	int r = io_uring_submit_and_wait(&s->ring, s->inflight < BATCH ? s->inflight : BATCH);
 
 	if (r < 0)
 		die("io_uring_submit_and_wait: %s", strerror(-r));

@@ -54,7 +54,7 @@ static struct {
 	double time;
 	const char *kernel;
 	FILE *json;
-} opt = { 5, 5000, 10000, 0.25, "unknown", NULL };
+} opt = { 5, 2000, 10000, 0.25, "unknown", NULL };
 
 static double mbps[NT][NS];		/* median MB/s (10^6 bytes) */
 static double p50[NT], p99[NT];		/* round trip, microseconds */
@@ -178,18 +178,22 @@ static void size_name(char *buf, size_t len, size_t size)
 		snprintf(buf, len, "%zu B", size);
 }
 
+/*
+ * The runs of one size go round the transports in turn, so that a change in
+ * the machine's load (other VMs, other jobs) hits every transport alike.
+ */
 static void throughput(void)
 {
-	double v[opt.runs];
+	double v[NT][opt.runs];
 	char name[32];
 
 	for (unsigned int s = 0; s < NS; s++) {
-		for (unsigned int i = 0; i < NT; i++) {
-			for (unsigned int r = 0; r < opt.runs; r++)
-				v[r] = run_once(&transports[i], sizes[s]);
-			mbps[i][s] = median(v, opt.runs);
-			fprintf(stderr, ".");
-		}
+		for (unsigned int r = 0; r < opt.runs; r++)
+			for (unsigned int i = 0; i < NT; i++)
+				v[i][r] = run_once(&transports[i], sizes[s]);
+		for (unsigned int i = 0; i < NT; i++)
+			mbps[i][s] = median(v[i], opt.runs);
+		fprintf(stderr, ".");
 	}
 	fprintf(stderr, "\n");
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #define DEPTH		64	/* requests in flight, asynchronous transports */
+#define BATCH		16	/* completions they wait for at once */
 #define SESSION		4242	/* session of the bench's channels */
 
 /*

@@ -5,6 +5,7 @@
  *   vbench [--runs N] [--time SEC] [--rtt N] [--channels N] [--kernel NAME]
  *          [--json FILE]
  *   vbench --only TRANSPORT:SIZE [--runs N] [--time SEC]
+ *   vbench --only scale [--channels N]
  *
  * For each message size (64 B, 1600 B, 64 KiB, 1 MiB) and transport, N runs
  * (5) of one writer process streaming messages for SEC seconds (0.25) to one
@@ -34,7 +35,7 @@
 static void stream_link(struct link *l, size_t size) { socket_link(l, SOCK_STREAM, size); }
 static void seqpacket_link(struct link *l, size_t size) { socket_link(l, SOCK_SEQPACKET, size); }
 
-const struct transport transports[] = {
+static const struct transport transports[] = {
 	{ "vchan-block",    VCHAN,     true,  vchan_link,     sync_writer,  sync_reader },
 	{ "vchan-aio",      VCHAN,     false, vchan_link,     aio_writer,   aio_reader },
 	{ "vchan-uring",    VCHAN,     false, vchan_link,     uring_writer, uring_reader },
@@ -43,7 +44,6 @@ const struct transport transports[] = {
 	{ "unix-stream",    STREAM,    true,  stream_link,    sync_writer,  sync_reader },
 	{ "unix-seqpacket", SEQPACKET, true,  seqpacket_link, sync_writer,  sync_reader },
 };
-const unsigned int n_transports = sizeof(transports) / sizeof(transports[0]);
 #define NT (sizeof(transports) / sizeof(transports[0]))
 
 static const size_t sizes[] = { 64, 1600, 65536, 1048576 };
@@ -221,19 +221,27 @@ static void throughput(void)
 
 static void latency(void)
 {
-	double *rtt = calloc(opt.rtts, sizeof(*rtt));
+	const struct transport *trs[NT];
+	double *rtt[NT];
+	unsigned int n = 0;
 
-	if (!rtt)
-		die("out of memory");
 	for (unsigned int i = 0; i < NT; i++) {
 		if (!transports[i].ping_pong)
 			continue;
-		ping_pong(&transports[i], 64, opt.rtts, rtt);
-		qsort(rtt, opt.rtts, sizeof(*rtt), cmp_double);
-		p50[i] = rtt[opt.rtts / 2] * 1e6;
-		p99[i] = rtt[opt.rtts * 99 / 100] * 1e6;
+		trs[n] = &transports[i];
+		rtt[n] = calloc(opt.rtts, sizeof(double));
+		if (!rtt[n++])
+			die("out of memory");
 	}
-	free(rtt);
+	ping_pong(trs, n, 64, opt.rtts, rtt);
+	for (unsigned int i = 0, k = 0; i < NT; i++) {
+		if (!transports[i].ping_pong)
+			continue;
+		qsort(rtt[k], opt.rtts, sizeof(double), cmp_double);
+		p50[i] = rtt[k][opt.rtts / 2] * 1e6;
+		p99[i] = rtt[k][opt.rtts * 99 / 100] * 1e6;
+		free(rtt[k++]);
+	}
 	printf("\n%s: 64 B ping-pong round trip, %u round trips; microseconds, x best peer\n",
 	       opt.kernel, opt.rtts);
 	for (unsigned int i = 0; i < NT; i++) {
@@ -268,12 +276,18 @@ static void channels(void)
 
 static unsigned int index_of(const char *name);
 
-/* --only TRANSPORT:SIZE */
+static void channels(void);
+
+/* --only TRANSPORT:SIZE, or --only scale */
 static int only(const char *arg)
 {
 	char name[32];
 	size_t size;
 
+	if (!strcmp(arg, "scale")) {
+		channels();
+		return 0;
+	}
 	if (sscanf(arg, "%31[^:]:%zu", name, &size) != 2 || !size)
 		die("--only takes TRANSPORT:SIZE, e.g. vchan-aio:64");
 	for (unsigned int r = 0; r < opt.runs; r++)
@@ -354,7 +368,8 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: vbench [--runs N] [--time SEC] [--rtt N] "
 				"[--channels N] [--kernel NAME] [--json FILE]\n"
-				"       vbench --only TRANSPORT:SIZE [--runs N] [--time SEC]\n");
+				"       vbench --only TRANSPORT:SIZE [--runs N] [--time SEC]\n"
+				"       vbench --only scale [--channels N]\n");
 			return 2;
 		}
 	}

@@ -29,7 +29,6 @@ struct link {
 struct tally {
 	uint64_t msgs, bytes;
 	double t_end;		/* when the last byte arrived */
-	char error[128];	/* set by a failing child */
 };
 
 enum kind { VCHAN, PIPE, STREAM, SEQPACKET };
@@ -45,9 +44,6 @@ struct transport {
 	/* Read until end of file, counting into @t. */
 	void (*reader)(struct link *l, size_t size, struct tally *t);
 };
-
-extern const struct transport transports[];
-extern const unsigned int n_transports;
 
 /* util.c */
 double now(void);
@@ -70,8 +66,12 @@ void uring_reader(struct link *l, size_t size, struct tally *t);
 void wfx_writer(struct link *l, size_t size, double deadline);
 void wfx_reader(struct link *l, size_t size, struct tally *t);
 
-/* latency.c: @n round trips of @size bytes; fills rtt[] with seconds. */
-void ping_pong(const struct transport *tr, size_t size, unsigned int n, double *rtt);
+/*
+ * latency.c: @n round trips of @size bytes over each of the @ntr transports
+ * in turn; fills rtt[t][0..n-1] with seconds.
+ */
+void ping_pong(const struct transport **trs, unsigned int ntr, size_t size, unsigned int n,
+	       double **rtt);
 
 /* scale.c: creating @n channels; results in seconds and bytes. */
 struct scale_result {

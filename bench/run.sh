@@ -51,7 +51,9 @@ for k in "${kernels[@]}"; do
 	metric == "bytes_per_idle_channel" { per = v; ring = size }
 	END {
 		printf "\n**Kernel %s**: MB/s (ratio to the best peer), median of 5 runs\n\n| transport |", k
-		for (j = 0; j < m; j++) printf " %s B |", sizes[j]
+		for (j = 0; j < m; j++)
+			printf " %s |", sizes[j] % 1048576 == 0 ? sizes[j] / 1048576 " MiB" :
+				sizes[j] % 1024 == 0 ? sizes[j] / 1024 " KiB" : sizes[j] " B"
 		printf "\n| --- |"
 		for (j = 0; j < m; j++) printf " ---: |"
 		printf "\n"

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <libaio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,14 +21,14 @@ struct aio_state {
 	unsigned int inflight;
 };
 
-static void aio_start(struct aio_state *s, int fd, size_t size, bool write)
+static void aio_start(struct aio_state *s, int fd, size_t size, char *bufs, bool write)
 {
 	struct iocb *list[DEPTH];
 
 	memset(s, 0, sizeof(*s));
 	if (io_setup(DEPTH, &s->ctx))
 		die("io_setup failed");
-	s->bufs = xmalloc(DEPTH * size);
+	s->bufs = bufs;
 	for (unsigned int i = 0; i < DEPTH; i++) {
 		if (write)
 			io_prep_pwrite(&s->cbs[i], fd, s->bufs + i * size, size, 0);
@@ -68,15 +67,14 @@ static void aio_resubmit(struct aio_state *s, struct iocb **list, int n)
 static void aio_end(struct aio_state *s)
 {
 	io_destroy(s->ctx);
-	free(s->bufs);
 }
 
-void aio_writer(struct link *l, size_t size, double deadline)
+void aio_writer(struct link *l, size_t size, char *bufs, double deadline)
 {
 	struct iocb *list[DEPTH];
 	struct aio_state s;
 
-	aio_start(&s, l->wfd, size, true);
+	aio_start(&s, l->wfd, size, bufs, true);
 	while (s.inflight) {
 		int n = aio_reap(&s), k = 0;
 		bool more = now() < deadline;
@@ -95,14 +93,14 @@ void aio_writer(struct link *l, size_t size, double deadline)
 }
 
 /* Queued reads end with 0 once the writer closed and the queue is drained. */
-void aio_reader(struct link *l, size_t size, struct tally *t)
+void aio_reader(struct link *l, size_t size, char *bufs, struct tally *t)
 {
 	struct iocb *list[DEPTH];
 	struct aio_state s;
 	bool eof = false;
 
 	l->rfd = open_node(l);
-	aio_start(&s, l->rfd, size, false);
+	aio_start(&s, l->rfd, size, bufs, false);
 	while (s.inflight) {
 		int n = aio_reap(&s), k = 0;
 

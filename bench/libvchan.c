@@ -68,10 +68,9 @@ static void WINAPI got(DWORD error, DWORD bytes, LPOVERLAPPED ov)
 	wfx.inflight++;
 }
 
-static struct wfx_req *wfx_reqs(size_t size)
+static struct wfx_req *wfx_reqs(size_t size, char *bufs)
 {
 	struct wfx_req *reqs = calloc(DEPTH, sizeof(*reqs));
-	char *bufs = xmalloc(DEPTH * size);
 
 	if (!reqs)
 		die("out of memory");
@@ -86,9 +85,9 @@ static void wfx_wait(void)
 		SleepEx(INFINITE, TRUE);
 }
 
-void wfx_writer(struct link *l, size_t size, double deadline)
+void wfx_writer(struct link *l, size_t size, char *bufs, double deadline)
 {
-	struct wfx_req *reqs = wfx_reqs(size);
+	struct wfx_req *reqs = wfx_reqs(size, bufs);
 
 	wfx.file = vchan_handle_from_fd(l->wfd, VCHAN_HANDLE_MESSAGES);
 	if (!wfx.file)
@@ -104,9 +103,9 @@ void wfx_writer(struct link *l, size_t size, double deadline)
 	CloseHandle(wfx.file);	/* closes the client end */
 }
 
-void wfx_reader(struct link *l, size_t size, struct tally *t)
+void wfx_reader(struct link *l, size_t size, char *bufs, struct tally *t)
 {
-	struct wfx_req *reqs = wfx_reqs(size);
+	struct wfx_req *reqs = wfx_reqs(size, bufs);
 	HANDLE chan, *file;
 	DWORD len;
 

@@ -4,7 +4,6 @@
  * requests in flight, completions resubmitted in batches.
  */
 #include <liburing.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,7 +32,7 @@ static void uring_queue(struct uring_state *s, unsigned int slot)
 	s->inflight++;
 }
 
-static void uring_start(struct uring_state *s, int fd, size_t size, bool write)
+static void uring_start(struct uring_state *s, int fd, size_t size, char *bufs, bool write)
 {
 	int r;
 
@@ -41,7 +40,7 @@ static void uring_start(struct uring_state *s, int fd, size_t size, bool write)
 	r = io_uring_queue_init(2 * DEPTH, &s->ring, 0);
 	if (r)
 		die("io_uring_queue_init: %s", strerror(-r));
-	s->bufs = xmalloc(DEPTH * size);
+	s->bufs = bufs;
 	s->size = size;
 	s->fd = fd;
 	s->write = write;
@@ -74,7 +73,6 @@ static void uring_step(struct uring_state *s, void (*fn)(struct uring_state *, u
 static void uring_end(struct uring_state *s)
 {
 	io_uring_queue_exit(&s->ring);
-	free(s->bufs);
 }
 
 static void wrote(struct uring_state *s, unsigned int slot, int res, void *arg)
@@ -87,11 +85,11 @@ static void wrote(struct uring_state *s, unsigned int slot, int res, void *arg)
 		uring_queue(s, slot);
 }
 
-void uring_writer(struct link *l, size_t size, double deadline)
+void uring_writer(struct link *l, size_t size, char *bufs, double deadline)
 {
 	struct uring_state s;
 
-	uring_start(&s, l->wfd, size, true);
+	uring_start(&s, l->wfd, size, bufs, true);
 	while (s.inflight)
 		uring_step(&s, wrote, &deadline);
 	uring_end(&s);
@@ -112,12 +110,12 @@ static void got(struct uring_state *s, unsigned int slot, int res, void *arg)
 	uring_queue(s, slot);
 }
 
-void uring_reader(struct link *l, size_t size, struct tally *t)
+void uring_reader(struct link *l, size_t size, char *bufs, struct tally *t)
 {
 	struct uring_state s;
 
 	l->rfd = open_node(l);
-	uring_start(&s, l->rfd, size, false);
+	uring_start(&s, l->rfd, size, bufs, false);
 	while (s.inflight)
 		uring_step(&s, got, t);
 	uring_end(&s);

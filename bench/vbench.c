@@ -36,13 +36,13 @@ static void stream_link(struct link *l, size_t size) { socket_link(l, SOCK_STREA
 static void seqpacket_link(struct link *l, size_t size) { socket_link(l, SOCK_SEQPACKET, size); }
 
 static const struct transport transports[] = {
-	{ "vchan-block",    VCHAN,     true,  vchan_link,     sync_writer,  sync_reader },
-	{ "vchan-aio",      VCHAN,     false, vchan_link,     aio_writer,   aio_reader },
-	{ "vchan-uring",    VCHAN,     false, vchan_link,     uring_writer, uring_reader },
-	{ "vchan-libvchan", VCHAN,     false, vchan_link,     wfx_writer,   wfx_reader },
-	{ "pipe",           PIPE,      true,  pipe_link,      sync_writer,  sync_reader },
-	{ "unix-stream",    STREAM,    true,  stream_link,    sync_writer,  sync_reader },
-	{ "unix-seqpacket", SEQPACKET, true,  seqpacket_link, sync_writer,  sync_reader },
+	{ "vchan-block",    VCHAN,     true,  1,     vchan_link,     sync_writer,  sync_reader },
+	{ "vchan-aio",      VCHAN,     false, DEPTH, vchan_link,     aio_writer,   aio_reader },
+	{ "vchan-uring",    VCHAN,     false, DEPTH, vchan_link,     uring_writer, uring_reader },
+	{ "vchan-libvchan", VCHAN,     false, DEPTH, vchan_link,     wfx_writer,   wfx_reader },
+	{ "pipe",           PIPE,      true,  1,     pipe_link,      sync_writer,  sync_reader },
+	{ "unix-stream",    STREAM,    true,  1,     stream_link,    sync_writer,  sync_reader },
+	{ "unix-seqpacket", SEQPACKET, true,  1,     seqpacket_link, sync_writer,  sync_reader },
 };
 #define NT (sizeof(transports) / sizeof(transports[0]))
 
@@ -83,21 +83,25 @@ static double run_once(const struct transport *tr, size_t size)
 	tr->setup(&l, size);
 	reader = fork();
 	if (!reader) {
+		char *bufs = xmalloc(tr->depth * size);
+
 		close(l.wfd);
 		close(go[1]);
 		if (write(ready[1], "r", 1) != 1 || read(go[0], c, 1) != 0)
 			_exit(1);
-		tr->reader(&l, size, t);
+		tr->reader(&l, size, bufs, t);
 		_exit(0);
 	}
 	writer = fork();
 	if (!writer) {
+		char *bufs = xmalloc(tr->depth * size);
+
 		if (l.rfd >= 0)
 			close(l.rfd);
 		close(go[1]);
 		if (write(ready[1], "w", 1) != 1 || read(go[0], c, 1) != 0)
 			_exit(1);
-		tr->writer(&l, size, now() + opt.time);
+		tr->writer(&l, size, bufs, now() + opt.time);
 		_exit(0);
 	}
 	if (reader < 0 || writer < 0)

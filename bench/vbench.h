@@ -37,12 +37,16 @@ struct transport {
 	const char *name;
 	enum kind kind;		/* what the link is: vchan or a peer */
 	bool ping_pong;		/* measured for round-trip latency too */
+	unsigned int depth;	/* requests in flight: buffers of each side */
 	/* Make the link for messages of @size bytes. */
 	void (*setup)(struct link *l, size_t size);
-	/* Write @size-byte messages until now() >= @deadline, then close wfd. */
-	void (*writer)(struct link *l, size_t size, double deadline);
-	/* Read until end of file, counting into @t. */
-	void (*reader)(struct link *l, size_t size, struct tally *t);
+	/*
+	 * Write @size-byte messages from @bufs (depth * size bytes, faulted in
+	 * before the clock starts) until now() >= @deadline, then close wfd.
+	 */
+	void (*writer)(struct link *l, size_t size, char *bufs, double deadline);
+	/* Read into @bufs until end of file, counting into @t. */
+	void (*reader)(struct link *l, size_t size, char *bufs, struct tally *t);
 };
 
 /* util.c */
@@ -57,14 +61,14 @@ void write_all(int fd, const void *buf, size_t n);
 size_t read_some(int fd, void *buf, size_t n);
 
 /* The writers and readers of each family (sync.c, aio.c, uring.c, libvchan.c). */
-void sync_writer(struct link *l, size_t size, double deadline);
-void sync_reader(struct link *l, size_t size, struct tally *t);
-void aio_writer(struct link *l, size_t size, double deadline);
-void aio_reader(struct link *l, size_t size, struct tally *t);
-void uring_writer(struct link *l, size_t size, double deadline);
-void uring_reader(struct link *l, size_t size, struct tally *t);
-void wfx_writer(struct link *l, size_t size, double deadline);
-void wfx_reader(struct link *l, size_t size, struct tally *t);
+void sync_writer(struct link *l, size_t size, char *bufs, double deadline);
+void sync_reader(struct link *l, size_t size, char *bufs, struct tally *t);
+void aio_writer(struct link *l, size_t size, char *bufs, double deadline);
+void aio_reader(struct link *l, size_t size, char *bufs, struct tally *t);
+void uring_writer(struct link *l, size_t size, char *bufs, double deadline);
+void uring_reader(struct link *l, size_t size, char *bufs, struct tally *t);
+void wfx_writer(struct link *l, size_t size, char *bufs, double deadline);
+void wfx_reader(struct link *l, size_t size, char *bufs, struct tally *t);
 
 /*
  * latency.c: @n round trips of @size bytes over each of the @ntr transports

@@ -8,6 +8,8 @@
 # make lint             checkpatch --strict, sparse (C=2) and W=1 on both kernels
 # make selftests        build the kselftests on the host
 # make deps             install the Debian packages the project needs (root)
+# make demo             the first thing to run: 64 MiB through a channel in a VM (root)
+# make bench            the benchmark (bench/): vchan against pipes and sockets, in VMs
 
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
@@ -30,7 +32,7 @@ DRIVER_SRC := $(wildcard $(TOP)/driver/*.c $(TOP)/driver/*.h) $(TOP)/driver/Kbui
 KSRC := $(BUILD)/ksrc
 
 .PHONY: all module modules clean lint checkpatch sparse selftests tools userlib check deps ksrc FORCE
-.PHONY: debug-kernel kmod-debug
+.PHONY: debug-kernel kmod-debug examples demo
 
 all: module
 
@@ -111,6 +113,21 @@ userlib:
 deps:
 	scripts/deps.sh
 
+# The example programs of libvchan (userlib/examples/).
+EXAMPLES := userlib/examples/echo_demo
+examples: $(EXAMPLES)
+userlib/examples/%: userlib/examples/%.c userlib/libvchan.a
+	$(CC) $(TOOLS_CFLAGS) -I$(TOP)/userlib/include -o $@ $< userlib/libvchan.a -laio -pthread
+userlib/libvchan.a: FORCE
+	$(MAKE) -C userlib libvchan.a
+
+demo:
+	scripts/deps.sh
+	$(MAKE) tools examples
+	tools/vm-run --kernel 6.12 -- userlib/examples/demo.sh
+
+include bench/bench.mk
+
 check:
 	scripts/check.sh
 
@@ -118,7 +135,7 @@ clean:
 	rm -rf $(BUILD)
 	-$(MAKE) -C selftests clean
 	-$(MAKE) -C userlib clean
-	rm -f tools/vchanctl tools/tests/dyn-echo-client
+	rm -f tools/vchanctl tools/tests/dyn-echo-client $(EXAMPLES)
 	rm -rf driver/*.o driver/*.ko driver/*.mod* driver/.*.cmd driver/modules.order \
 		.*.cmd Module.symvers modules.order .tmp_versions
 

@@ -15,6 +15,7 @@ PACKAGES=(
 	kmod cpio xz-utils				# tools/vm-run: modprobe -S, cpio, .ko.xz
 	libaio-dev liburing-dev				# selftests: AIO and io_uring
 	sparse build-essential perl gawk		# make lint, builds, checkpatch, TAP counting
+	gnuplot-nox					# make bench: bench/throughput.svg
 	bc bison flex libelf-dev libssl-dev dwarves	# kernel/build-debug.sh: the debug kernel
 	dkms dh-dkms debhelper fakeroot lintian		# scripts/pkg-check.sh: .debs, DKMS,
 	pkg-config man-db udev adduser			# the smoke test of the installed packages

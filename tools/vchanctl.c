@@ -54,7 +54,7 @@ die(int status, const char *fmt, ...)
 	exit(status);
 }
 
-static void usage(FILE *f, int status)
+static void __attribute__((noreturn)) usage(FILE *f, int status)
 {
 	fprintf(f,
 		"usage: vchanctl list [--json]\n"
@@ -210,6 +210,8 @@ static int cmd_list(int argc, char **argv)
 	struct chan *v;
 	size_t n, i;
 
+	if (argc == 2 && !strcmp(argv[1], "--help"))
+		usage(stdout, 0);
 	if (argc > 2 || (argc == 2 && !json))
 		usage(stderr, 2);
 	v = read_chans(&n);
@@ -278,6 +280,7 @@ static int cmd_top(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	double interval = 1, t0, t1;
@@ -289,7 +292,9 @@ static int cmd_top(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		char *end;
 
-		if (c == 'i') {
+		if (c == 'h') {
+			usage(stdout, 0);
+		} else if (c == 'i') {
 			interval = strtod(optarg, &end);
 			if (*end || !(interval > 0))
 				die(2, "--interval takes a positive number of seconds");
@@ -657,6 +662,8 @@ static int cmd_listen(int argc, char **argv)
 	unsigned long v;
 	int ctl;
 
+	if (argc == 2 && !strcmp(argv[1], "--help"))
+		usage(stdout, 0);
 	if (argc != 3 || strcmp(argv[2], "--echo"))
 		usage(stderr, 2);
 	v = strtoul(argv[1], &end, 10);
@@ -691,6 +698,7 @@ static int cmd_serve(int argc, char **argv)
 		{ "echo", no_argument, NULL, 'E' },
 		{ "sink", no_argument, NULL, 'S' },
 		{ "cat", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct vchan_create req;
@@ -733,6 +741,8 @@ static int cmd_serve(int argc, char **argv)
 				die(2, "give one of --echo, --sink and --cat");
 			mode = c == 'E' ? SERVE_ECHO : c == 'S' ? SERVE_SINK : SERVE_CAT;
 			break;
+		case 'h':
+			usage(stdout, 0);
 		default:
 			usage(stderr, 2);
 		}

@@ -25,4 +25,8 @@ run() {	# run NAME CMD...
 run selftests make -s -C selftests run_tests
 run vchanctl tools/tests/vchanctl-test.sh
 run libvchan userlib/tests/vm_wts_test
+# The soak, timed: 60 s on the stock kernels, 30 s on the (slower) debug one.
+stress_s=60
+[[ ${VCHAN_VM_KERNEL:-} = debug ]] && stress_s=30
+run stress env VCHAN_STRESS_SECONDS=$stress_s selftests/vchan_stress_test
 exit $status

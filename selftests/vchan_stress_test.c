@@ -657,6 +657,19 @@ static uint64_t run_seed(void)
 	return (uint64_t)ts.tv_sec * 1000003u ^ ts.tv_nsec ^ getpid();
 }
 
+/*
+ * Joins a thread of the run: it may still finish queued megabytes (slow on
+ * the debug kernel), so the hang guard is DRAIN_MS, not VCHAN_HANG_MS.
+ */
+static int join_drain(pthread_t t)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += DRAIN_MS / 1000;
+	return pthread_timedjoin_np(t, NULL, &ts);
+}
+
 /* Writes the end marker of one direction (blocking). */
 static int write_end(int fd, unsigned int c)
 {
@@ -833,20 +846,26 @@ TEST_F_TIMEOUT(stress, mixed_soak, 900)
 		nanosleep(&tick, NULL);
 	}
 	atomic_store(&stop_writers, true);
-	for (i = 0; i < NCHAN; i++)
-		for (k = 0; k < NWRITERS; k++)
-			ASSERT_EQ(0, vchan_join(chans[i].w[k].t, NULL))
+	for (i = 0; i < NCHAN; i++) {
+		for (k = 0; k < NWRITERS; k++) {
+			ASSERT_EQ(0, join_drain(chans[i].w[k].t)) {
 				TH_LOG("channel %d writer %d hangs", i, k);
+			}
+		}
+	}
 	/* Everything written is in or on its way: mark the end of each direction. */
 	for (i = 0; i < NCHAN && !atomic_load(&failed); i++) {
 		ASSERT_EQ(0, write_end(chans[i].se, i));
 		ASSERT_EQ(0, write_end(chans[i].cl, i));
 	}
-	for (i = 0; i < NCHAN; i++)
-		for (k = 0; k < NREADERS; k++)
-			ASSERT_EQ(0, vchan_join(chans[i].r[k].t, NULL))
+	for (i = 0; i < NCHAN; i++) {
+		for (k = 0; k < NREADERS; k++) {
+			ASSERT_EQ(0, join_drain(chans[i].r[k].t)) {
 				TH_LOG("channel %d reader %d hangs (%s)", i, k,
 				       fail_msg[0] ? fail_msg : "lost messages?");
+			}
+		}
+	}
 	ASSERT_FALSE(atomic_load(&failed)) TH_LOG("%s", fail_msg);
 
 	for (i = 0; i < NCHAN; i++) {

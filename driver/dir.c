@@ -264,6 +264,24 @@ static struct vchan_req *wq_first(struct vchan_dir *d)
 	return list_first_entry_or_null(&d->wq, struct vchan_req, node);
 }
 
+/*
+ * A cancelled request holds its place until its cancel work ends it, but
+ * once io_cancel() has returned it is never begun: the writes queued behind
+ * it and the data a cancelled read would take wait for that work (each work
+ * ends only its own request, so thousands of them never pile up on the lock
+ * behind one).  A started write nothing was read of is taken back at once.
+ * Returns whether it ended the head of the write queue.
+ */
+static bool end_cancelled_head(struct vchan_dir *d, struct list_head *done)
+{
+	struct vchan_req *r = wq_first(d);
+
+	if (!r || !r->started || !READ_ONCE(r->cancelled) || !retract(d, r))
+		return false;
+	unqueue(d, r, -ECANCELED, done);
+	return true;
+}
+
 /* Move the write queue into the ring as far as it goes.  Returns progress. */
 static bool pump(struct vchan_dir *d, struct list_head *done)
 {
@@ -271,6 +289,12 @@ static bool pump(struct vchan_dir *d, struct list_head *done)
 	bool progress = false;
 
 	while ((r = wq_first(d))) {
+		if (end_cancelled_head(d, done)) {
+			progress = true;
+			continue;
+		}
+		if (!r->started && READ_ONCE(r->cancelled))
+			break;	/* its cancel work ends it */
 		if (!r->started) {
 			u32 len = r->len;
 
@@ -347,6 +371,7 @@ static ssize_t read_locked(struct vchan_dir *d, struct iov_iter *to,
 {
 	for (;;) {
 		if (!d->rd_busy) {
+			end_cancelled_head(d, done);
 			if (!ring_used(d))
 				return -EAGAIN;
 			d->rd_total = ring_peek_len(d, d->tail);
@@ -374,6 +399,8 @@ static bool serve_reads(struct vchan_dir *d, struct list_head *done)
 	ssize_t ret;
 
 	while ((r = list_first_entry_or_null(&d->rq, struct vchan_req, node))) {
+		if (READ_ONCE(r->cancelled))
+			break;
 		ret = read_locked(d, &r->iter, r->pdu_chunk, done);
 		if (ret == -EAGAIN && !d->wgone)
 			break;

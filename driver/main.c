@@ -132,6 +132,8 @@ void vchan_destroy(struct vchan_chan *chan)
 	vchan_dir_hangup(&chan->to_client, false, true);
 }
 
+#define VCHAN_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+
 bool vchan_valid_name(const char *name, size_t len, bool dynamic)
 {
 	size_t i;
@@ -140,9 +142,9 @@ bool vchan_valid_name(const char *name, size_t len, bool dynamic)
 		return false;
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return false;
+	/* ASCII only: the kernel's isalnum() takes Latin-1 letters too. */
 	for (i = 0; i < len; i++)
-		if (!isalnum(name[i]) && name[i] != '_' && name[i] != '.' &&
-		    name[i] != '-')
+		if (!name[i] || !strchr(VCHAN_NAME_CHARS, name[i]))
 			return false;
 	return true;
 }

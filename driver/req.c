@@ -230,6 +230,7 @@ static int vchan_aio_cancel(struct kiocb *iocb)
 {
 	struct vchan_req *r = iocb->private;
 
+	WRITE_ONCE(r->cancelled, true);	/* no longer begun or served */
 	refcount_inc(&r->ref);
 	get_device(r->d->dev);
 	queue_work(vchan_wq, &r->cancel_work);

@@ -99,6 +99,7 @@ struct vchan_req {
 	bool is_read;
 	bool queued;		/* on d->wq or d->rq; under d->lock */
 	bool started;		/* write: its length word is in the ring */
+	bool cancelled;		/* aio cancel asked for it; READ_ONCE */
 	struct kiocb *iocb;	/* VCHAN_REQ_AIO */
 	refcount_t ref;
 	struct completion done;	/* VCHAN_REQ_SYNC */

@@ -55,6 +55,8 @@ run_step selftests make selftests || stop_early
 run_step "tools and libvchan" make tools userlib || stop_early
 # libvchan's native unit tests run on the host; their TAP counts too.
 run_step "libvchan unit tests" bash -c 'set -o pipefail; make -s -C userlib check | tee "$1"' _ "$OUT/userlib.tap" || true
+# The same under AddressSanitizer and UndefinedBehaviorSanitizer (userlib/obj-asan/).
+run_step "libvchan unit tests, ASan+UBSan" bash -c 'set -o pipefail; make -s -C userlib check-asan | tee "$1"' _ "$OUT/userlib-asan.tap" || true
 # The .debs, DKMS for both kernels, the installed packages in a VM on each, purge (pkg-check.sh).
 run_step packages bash -c 'set -o pipefail; scripts/pkg-check.sh | tee "$1"' _ "$OUT/pkg.tap" || true
 
@@ -105,4 +107,4 @@ if [[ $vm_rc = 2 ]]; then
 fi
 
 # The one summary line; tap-summary's status says whether anything failed.
-scripts/tap-summary "$steps" "$OUT/userlib.tap" "$OUT/pkg.tap" "${vm_taps[@]}"
+scripts/tap-summary "$steps" "$OUT/userlib.tap" "$OUT/userlib-asan.tap" "$OUT/pkg.tap" "${vm_taps[@]}"

@@ -14,6 +14,7 @@ PACKAGES=(
 	qemu-system-x86 busybox-static			# tools/vm-run: the VM and its initramfs
 	kmod cpio xz-utils				# tools/vm-run: modprobe -S, cpio, .ko.xz
 	libaio-dev liburing-dev				# selftests: AIO and io_uring
+	valgrind					# libvchan's VM tests under valgrind
 	sparse build-essential perl gawk		# make lint, builds, checkpatch, TAP counting
 	gnuplot-nox					# make bench: bench/throughput.svg
 	bc bison flex libelf-dev libssl-dev dwarves	# kernel/build-debug.sh: the debug kernel

@@ -31,4 +31,20 @@ fi
 run vchanctl tools/tests/vchanctl-test.sh
 run libvchan userlib/tests/vm_wts_test
 run libvchan-dynamic userlib/tests/vm_dyn_test
+# libvchan's device paths under valgrind, on one lane (it checks the library,
+# not the kernel, and costs ~20 s to start on TCG plus ~8 s a test): any
+# memory error or definite leak fails it.  --vgdb=no: no FIFOs on the shared
+# /tmp.  The tests left out are the long ones, and their threads' scratch
+# buffers are not freed (the test's own leak, vm_wts_test.c client_read()).
+vg_tests=write_read_messages,client_gone_broken_pipe,more_data,pending_readfileex_fifo,cancel,pending_broken_pipe
+if [[ ${VCHAN_VM_KERNEL:-} = 6.12 ]]; then
+	run libvchan-valgrind bash -c 'VCHAN_TEST_ONLY=$1 valgrind -q --vgdb=no \
+		--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		--show-possibly-lost=no userlib/tests/vm_wts_test |
+		grep -v "# SKIP not selected"; exit "${PIPESTATUS[0]}"' _ "$vg_tests"
+fi
+# The soak, timed: 60 s on the stock kernels, 30 s on the (slower) debug one.
+stress_s=60
+[[ ${VCHAN_VM_KERNEL:-} = debug ]] && stress_s=30
+run stress env VCHAN_STRESS_SECONDS=$stress_s selftests/vchan_stress_test
 exit $status

@@ -818,7 +818,9 @@ static bool vchan_debug_kernel(void)
 	return k && !strcmp(k, "debug");
 }
 
-#define KILL_REAP_MS	(vchan_debug_kernel() ? 60000 : 5000)
+#define KILL_REAP_MS	(vchan_debug_kernel() ? 120000 : 5000)
+/* Hang guard of a child queuing its KILL_NREQ requests (minutes there). */
+#define KILL_QUEUE_MS	(vchan_debug_kernel() ? 300000 : VCHAN_HANG_MS)
 /*
  * Slab growth allowed across the kills.  After drop_caches and a shrink of
  * every cache an idle VM's Slab moves by tens of kB (per-cpu partial slabs,
@@ -894,7 +896,7 @@ static pid_t spawn_queuer(struct __test_metadata *_metadata, int fd,
 	}
 	close(p[1]);
 	*pidfd = syscall(SYS_pidfd_open, pid, 0);
-	if (vchan_poll(p[0], POLLIN, VCHAN_HANG_MS) & POLLIN) {
+	if (vchan_poll(p[0], POLLIN, KILL_QUEUE_MS) & POLLIN) {
 		EXPECT_EQ(1, read(p[0], &status, 1));
 	}
 	close(p[0]);
@@ -973,7 +975,7 @@ TEST_F_TIMEOUT(aio, sigkill_with_queued_requests, 600)
 	EXPECT_EQ(0, memcmp(buf, "pong", 4));
 	EXPECT_EQ(1, vchan_dir(_metadata, self->cl, false).total_msgs);
 
-	slab_after = vchan_settled_slab_kb();
+	slab_after = vchan_slab_settles(slab_before + KILL_SLAB_TOLERANCE_KB, KILL_REAP_MS);
 	TH_LOG("Slab %lld -> %lld kB", slab_before, slab_after);
 	EXPECT_GE(slab_before + KILL_SLAB_TOLERANCE_KB, slab_after)
 		TH_LOG("slab grew by %lld kB", slab_after - slab_before);

@@ -650,4 +650,20 @@ static inline long long vchan_settled_slab_kb(void)
 	return vchan_meminfo_kb("Slab");
 }
 
+/*
+ * Slab after dead objects are gone: what vchan_settled_slab_kb() says once
+ * it is at most 'limit_kb', or after 'ms' milliseconds, whichever comes
+ * first.  Objects freed after an RCU grace period or by a work item (a dead
+ * process's aio context, its files) go a little after the process is
+ * reaped, and userspace cannot wait for that; a leak stays above the limit.
+ */
+static inline long long vchan_slab_settles(long long limit_kb, int ms)
+{
+	long long deadline = vchan_now_ms() + ms, kb;
+
+	while ((kb = vchan_settled_slab_kb()) > limit_kb && vchan_now_ms() < deadline)
+		usleep(50000);
+	return kb;
+}
+
 #endif /* VCHAN_UTIL_H */

@@ -62,7 +62,10 @@
  *   delivered; a write the reader has begun is never cut: the kernel copies
  *   the rest and delivers it, and the request completes at once with its
  *   full length (io_cancel returns EINPROGRESS either way, as for every
- *   request it found).  A process that exits or calls io_destroy() cancels
+ *   request it found).  Once io_cancel() has returned, a request it found
+ *   not begun is never begun: its event may come a little later, always
+ *   ECANCELED.  Completion events reach the ring in the order the requests
+ *   of a direction end.  A process that exits or calls io_destroy() cancels
  *   its requests the same way, so it never waits for a reader.  When the
  *   client end closes, the session end's queued writes end with EPIPE and
  *   its queued reads, once the queue is drained, with 0.

@@ -24,6 +24,7 @@
 #include <vchan/wtsapi32.h>
 
 #include "tap.h"
+#include "vm_util.h"
 
 #define HDR		sizeof(CHANNEL_PDU_HEADER)
 #define DYN		WTS_CHANNEL_OPTION_DYNAMIC
@@ -103,19 +104,6 @@ static HANDLE open_accepted(int l, const char *name, int *cl)
 	pthread_join(o.t, NULL);
 	ASSERT_TRUE(o.h);
 	return o.h;
-}
-
-static HANDLE file_handle(HANDLE ch)
-{
-	PVOID p = NULL;
-	DWORD len = 0;
-	HANDLE fh;
-
-	ASSERT_EQ(TRUE, WTSVirtualChannelQuery(ch, WTSVirtualFileHandle, &p, &len));
-	ASSERT_EQ(sizeof(HANDLE), len);
-	fh = *(HANDLE *)p;
-	WTSFreeMemory(p);
-	return fh;
 }
 
 static void fill(uint8_t *p, size_t len, uint32_t seed)

@@ -29,6 +29,7 @@
 #include <vchan/wtsapi32.h>
 
 #include "tap.h"
+#include "vm_util.h"
 
 #define RING		VCHAN_RING_MIN
 
@@ -82,19 +83,6 @@ static HANDLE open_channel(const char *name)
 		tap_exit(1);
 	}
 	return h;
-}
-
-static HANDLE file_handle(HANDLE ch)
-{
-	PVOID p = NULL;
-	DWORD len = 0;
-	HANDLE fh;
-
-	ASSERT_EQ(TRUE, WTSVirtualChannelQuery(ch, WTSVirtualFileHandle, &p, &len));
-	ASSERT_EQ(sizeof(HANDLE), len);
-	fh = *(HANDLE *)p;
-	WTSFreeMemory(p);
-	return fh;
 }
 
 /* One whole message from the client end: its length (buf gets at most cap

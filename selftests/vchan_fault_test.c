@@ -372,6 +372,30 @@ static int event_now(io_context_t ctx, struct io_event *ev)
 	return io_getevents(ctx, 0, 1, ev, &zero);
 }
 
+/*
+ * io_submit() of cb with the n-th allocation failing: 1 (queued), -ENOMEM
+ * (its event came at once, with -ENOMEM) or -EAGAIN (io_submit refused it).
+ * *hit: whether the failure was injected.
+ */
+static int submit_armed(struct __test_metadata *_metadata, int nth, unsigned int n,
+			io_context_t ctx, struct iocb *cb, int *hit)
+{
+	struct io_event ev;
+	int r;
+
+	ASSERT_EQ(0, arm(nth, n));
+	r = io_submit(ctx, 1, &cb);
+	*hit = injected(nth);
+	if (r == 1 && event_now(ctx, &ev) == 1) {
+		ASSERT_EQ(-ENOMEM, (long)ev.res) TH_LOG("n=%u", n);
+		return -ENOMEM;
+	}
+	if (r != 1) {
+		ASSERT_EQ(-EAGAIN, r) TH_LOG("n=%u: %s", n, strerror(-r));
+	}
+	return r;
+}
+
 static int event_wait(io_context_t ctx, struct io_event *ev)
 {
 	struct timespec ts = { VCHAN_HANG_MS / 1000, 0 };
@@ -390,7 +414,7 @@ TEST_F(fault, aio_queued_write)
 	static char a[RING - 96], b[3 * RING + 5], buf[sizeof(b) + 1];
 	unsigned int n;
 	int hit;
-	struct iocb cb, *cbs[1] = { &cb };
+	struct iocb cb;
 	struct io_event ev;
 	io_context_t ctx = 0;
 	int r;
@@ -403,15 +427,7 @@ TEST_F(fault, aio_queued_write)
 	SWEEP(n) {
 		ASSERT_EQ(sizeof(a), write(self->cl, a, sizeof(a)));
 		io_prep_pwrite(&cb, self->cl, b, sizeof(b), 0);
-		ASSERT_EQ(0, arm(self->nth, n));
-		r = io_submit(ctx, 1, cbs);
-		hit = injected(self->nth);
-		if (r == 1 && event_now(ctx, &ev) == 1) {
-			ASSERT_EQ(-ENOMEM, (long)ev.res) TH_LOG("n=%u", n);
-			r = -ENOMEM;
-		} else if (r != 1) {
-			ASSERT_EQ(-EAGAIN, r) TH_LOG("n=%u: %s", n, strerror(-r));
-		}
+		r = submit_armed(_metadata, self->nth, n, ctx, &cb, &hit);
 		ASSERT_EQ(sizeof(a), read(self->se, buf, sizeof(buf)));
 		ASSERT_EQ(-1, vchan_check(buf, sizeof(a), 1, 0));
 		if (r == 1) {
@@ -437,7 +453,7 @@ TEST_F(fault, aio_queued_read)
 	static char b[RING - 100], buf[sizeof(b) + 1];
 	unsigned int n;
 	int hit;
-	struct iocb cb, *cbs[1] = { &cb };
+	struct iocb cb;
 	struct io_event ev;
 	io_context_t ctx = 0;
 	int r;
@@ -448,15 +464,7 @@ TEST_F(fault, aio_queued_read)
 	SWEEP(n) {
 		memset(buf, 0, sizeof(buf));
 		io_prep_pread(&cb, self->se, buf, sizeof(buf), 0);
-		ASSERT_EQ(0, arm(self->nth, n));
-		r = io_submit(ctx, 1, cbs);
-		hit = injected(self->nth);
-		if (r == 1 && event_now(ctx, &ev) == 1) {
-			ASSERT_EQ(-ENOMEM, (long)ev.res) TH_LOG("n=%u", n);
-			r = -ENOMEM;
-		} else if (r != 1) {
-			ASSERT_EQ(-EAGAIN, r) TH_LOG("n=%u: %s", n, strerror(-r));
-		}
+		r = submit_armed(_metadata, self->nth, n, ctx, &cb, &hit);
 		ASSERT_EQ(sizeof(b), write(self->cl, b, sizeof(b)));
 		if (r == 1) {
 			ASSERT_EQ(1, event_wait(ctx, &ev));

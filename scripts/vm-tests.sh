@@ -12,11 +12,12 @@ cd "$(dirname "$0")/.."
 status=0
 
 run() {	# run NAME CMD...
-	local name=$1 rc
+	local name=$1 rc t0=$SECONDS
 	shift
 	echo "# vm-tests: $name"
 	"$@"
 	rc=$?
+	echo "# vm-tests: $name took $((SECONDS - t0)) s"
 	if [[ $rc != 0 ]]; then
 		echo "not ok - $name (exit $rc)"
 		status=1

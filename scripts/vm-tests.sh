@@ -32,6 +32,8 @@ fi
 run vchanctl tools/tests/vchanctl-test.sh
 run libvchan userlib/tests/vm_wts_test
 run libvchan-dynamic userlib/tests/vm_dyn_test
+# libvchan's soak: 20 s (15 s on the debug kernel) of mixed overlapped calls.
+run libvchan-soak userlib/tests/vm_soak_test
 # libvchan's device paths under valgrind, on one lane (it checks the library,
 # not the kernel, and costs ~20 s to start on TCG plus ~8 s a test): any
 # memory error or definite leak fails it.  --vgdb=no: no FIFOs on the shared

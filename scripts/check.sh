@@ -44,7 +44,7 @@ stop_early() {
 run_step() {	# run_step NAME CMD...: one result for CMD's exit status
 	local name=$1
 	shift
-	echo "check: == $name" >&2
+	echo "check: == $name (at $SECONDS s)" >&2
 	if "$@"; then step ok "$name"; return 0; fi
 	step not-ok "$name"
 	return 1
@@ -78,7 +78,7 @@ run_step packages bash -c 'set -o pipefail; scripts/pkg-check.sh | tee "$1"' _ "
 
 vm_lane() {	# vm_lane KERNEL: the selftests in a VM, two results
 	local k=$1 tap status command kernel_log
-	echo "check: == vm $k" >&2
+	echo "check: == vm $k (at $SECONDS s)" >&2
 	tap=$OUT/$k.tap
 	status=$OUT/$k.status
 	# stdout is the TAP (tee'd to the file); vm-run's own messages and the
@@ -121,5 +121,6 @@ if [[ $vm_rc = 2 ]]; then
 	step not-ok "selftests ran" "no TAP result in ${vm_taps[*]}"
 fi
 
+echo "check: done at $SECONDS s" >&2
 # The one summary line; tap-summary's status says whether anything failed.
 scripts/tap-summary "$steps" "$OUT/userlib.tap" "$OUT/userlib-asan.tap" "$OUT/pkg.tap" "${vm_taps[@]}"

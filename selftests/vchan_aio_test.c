@@ -440,8 +440,7 @@ TEST_F_TIMEOUT(aio, sync_writers_never_overtake, 600)
  * not certain.
  */
 /* Requests per run: 20,000; 2,000 on the debug kernel, 10-20 times slower. */
-#define NORD		(getenv("VCHAN_VM_KERNEL") && \
-			 !strcmp(getenv("VCHAN_VM_KERNEL"), "debug") ? 2000U : 20000U)
+#define NORD		(vchan_debug_kernel() ? 2000U : 20000U)
 #define ORD_LEN		100U
 #define ORD_WINDOW	1024	/* requests in flight at most, < NR_EVENTS */
 #define ORD_POLLERS	512
@@ -813,13 +812,6 @@ TEST_F(aio, purge_cancels_queued_writes)
  * lockdep, kmemleak under TCG) runs the 20,000 cancellations about 15 times
  * slower, so there the bound only turns a hang into a failure.
  */
-static bool vchan_debug_kernel(void)
-{
-	const char *k = getenv("VCHAN_VM_KERNEL");
-
-	return k && !strcmp(k, "debug");
-}
-
 #define KILL_REAP_MS	(vchan_debug_kernel() ? 120000 : 5000)
 /* Hang guard of a child queuing its KILL_NREQ requests (minutes there). */
 #define KILL_QUEUE_MS	(vchan_debug_kernel() ? 300000 : VCHAN_HANG_MS)

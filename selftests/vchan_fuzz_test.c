@@ -592,13 +592,6 @@ static uint64_t fuzz_seed(void)
 	return ((uint64_t)ts.tv_sec * 1000003u ^ ts.tv_nsec ^ getpid()) | 1;
 }
 
-static bool debug_kernel(void)
-{
-	const char *k = getenv("VCHAN_VM_KERNEL");
-
-	return k && !strcmp(k, "debug");
-}
-
 static unsigned int fuzz_iters(void)
 {
 	const char *s = getenv("VCHAN_FUZZ_ITERS");
@@ -800,7 +793,7 @@ TEST_F_TIMEOUT(fuzz, ioctls, 600)
 	 * debug kernel slab usage says little; kmemleak, which vm-run scans
 	 * there after the tests, finds leaks exactly.
 	 */
-	if (!debug_kernel())
+	if (!vchan_debug_kernel())
 		EXPECT_GE(before + SLAB_TOLERANCE_KB, after)
 			TH_LOG("slab grew by %lld kB over %u calls", after - before,
 			       f->calls);

@@ -320,6 +320,14 @@ static inline void vchan_free(void *p, size_t len)
 		munmap(p, len ? len : 1);
 }
 
+/* Whether the tests run on the debug kernel (KASAN, lockdep, kmemleak). */
+static inline bool vchan_debug_kernel(void)
+{
+	const char *k = getenv("VCHAN_VM_KERNEL");
+
+	return k && !strcmp(k, "debug");
+}
+
 static inline long long vchan_now_ms(void)
 {
 	struct timespec ts;

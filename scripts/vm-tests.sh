@@ -50,6 +50,10 @@ if [[ ${VCHAN_VM_KERNEL:-} = 6.12 ]]; then
 		--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 		--show-possibly-lost=no userlib/tests/vm_wts_test |
 		grep -v "# SKIP not selected"; exit "${PIPESTATUS[0]}"' _ "$vg_tests"
+	# The soak's threads, routines and cancels, 5 s under valgrind.
+	run libvchan-soak-valgrind env VCHAN_SOAK_SECONDS=5 valgrind -q --vgdb=no \
+		--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		--show-possibly-lost=no userlib/tests/vm_soak_test
 fi
 # The soak: 60 s on the stock kernels, 30 s on the debug kernel (the
 # program's defaults under VCHAN_VM_KERNEL).

@@ -110,13 +110,6 @@ struct chan {
 static struct chan chans[NCHAN];
 static __u32 session;
 static atomic_bool stop_writers;
-/*
- * Every thread and the test wait here before the run: threads that ran as
- * soon as they were created starved the creation of the others (on 6.1 the
- * last of the 192 started 41 s after the first; on the debug kernel over
- * 5 minutes), so the run lasted far longer than asked.
- */
-static pthread_barrier_t start_line;
 static atomic_bool failed;
 static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
 static char fail_msg[512];
@@ -427,10 +420,8 @@ static void *writer_fn(void *p)
 	r = io_setup(BATCH_MAX, &ctx);
 	if (r || !arena || io_uring_queue_init(4, &ring, 0)) {
 		fail("writer setup: %s", strerror(r ? -r : errno));
-		pthread_barrier_wait(&start_line);
 		return NULL;
 	}
-	pthread_barrier_wait(&start_line);
 	while (!atomic_load(&stop_writers) && !atomic_load(&failed)) {
 		mode = next_rand(&w->rng) % M_COUNT;
 		w->calls[mode]++;
@@ -614,10 +605,8 @@ static void *reader_fn(void *p)
 	ret = io_setup(BATCH_MAX, &ctx);
 	if (ret || !bufs[BATCH_MAX - 1] || io_uring_queue_init(4, &ring, 0)) {
 		fail("reader setup: %s", strerror(ret ? -ret : errno));
-		pthread_barrier_wait(&start_line);
 		return NULL;
 	}
-	pthread_barrier_wait(&start_line);
 	while (!r->ended && !atomic_load(&failed)) {
 		mode = next_rand(&r->rng) % M_COUNT;
 		r->calls[mode]++;
@@ -839,8 +828,6 @@ TEST_F_TIMEOUT(stress, mixed_soak, 900)
 	}
 	ASSERT_EQ(self->base + NCHAN, vchan_channels());
 
-	ASSERT_EQ(0, pthread_barrier_init(&start_line, NULL,
-					  NCHAN * (NREADERS + NWRITERS) + 1));
 	for (i = 0; i < NCHAN; i++) {
 		for (k = 0; k < NREADERS; k++)
 			ASSERT_EQ(0, pthread_create(&chans[i].r[k].t, NULL,
@@ -850,7 +837,6 @@ TEST_F_TIMEOUT(stress, mixed_soak, 900)
 						    writer_fn, &chans[i].w[k]));
 	}
 
-	pthread_barrier_wait(&start_line);
 	/* The run: its length is the point of the test, not an ordering. */
 	t0 = vchan_now_ms();
 	until = t0 + secs * 1000LL;

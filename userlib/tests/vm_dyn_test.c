@@ -90,6 +90,17 @@ static void start_open(struct opener *o, const char *name, DWORD flags)
 	ASSERT_EQ(0, pthread_create(&o->t, NULL, open_fn, o));
 }
 
+/* The daemon accepts request 'id' of opener o, whose open then succeeds;
+ * returns the program's handle, *cl the client end. */
+static HANDLE accept_opener(int l, uint64_t id, struct opener *o, int *cl)
+{
+	*cl = vchan_dyn_accept(l, id, 0, 0);
+	ASSERT_LE(0, *cl);
+	pthread_join(o->t, NULL);
+	ASSERT_TRUE(o->h);
+	return o->h;
+}
+
 /* A channel opened by this program and accepted by this daemon; returns
  * the program's handle, *cl the client end. */
 static HANDLE open_accepted(int l, const char *name, int *cl)
@@ -99,11 +110,7 @@ static HANDLE open_accepted(int l, const char *name, int *cl)
 
 	start_open(&o, name, DYN);
 	next_request(l, &req);
-	*cl = vchan_dyn_accept(l, req.id, 0, 0);
-	ASSERT_LE(0, *cl);
-	pthread_join(o.t, NULL);
-	ASSERT_TRUE(o.h);
-	return o.h;
+	return accept_opener(l, req.id, &o, cl);
 }
 
 static void fill(uint8_t *p, size_t len, uint32_t seed)
@@ -305,11 +312,7 @@ static void t_invalid_flags_and_names(void)
 	next_request(l, &req);
 	EXPECT_EQ(0, strcmp(long_name, req.name));
 	EXPECT_EQ(0, req.flags);
-	cl = vchan_dyn_accept(l, req.id, 0, 0);
-	EXPECT_LE(0, cl);
-	pthread_join(o.t, NULL);
-	EXPECT_TRUE(o.h);
-	EXPECT_EQ(TRUE, WTSVirtualChannelClose(o.h));
+	EXPECT_EQ(TRUE, WTSVirtualChannelClose(accept_opener(l, req.id, &o, &cl)));
 	close(cl);
 	close(l);
 }
@@ -375,11 +378,7 @@ static void t_open_resumes_after_signal(void)
 	EXPECT_EQ(0, strcmp("interrupted", again.name));
 	EXPECT_EQ(VCHAN_DYN_PRI_REAL, again.flags);
 	EXPECT_EQ(-ENOENT, vchan_dyn_accept(l, req.id, 0, 0));	/* withdrawn */
-	cl = vchan_dyn_accept(l, again.id, 0, 0);
-	EXPECT_LE(0, cl);
-	pthread_join(o.t, NULL);
-	EXPECT_TRUE(o.h);
-	EXPECT_EQ(TRUE, WTSVirtualChannelClose(o.h));
+	EXPECT_EQ(TRUE, WTSVirtualChannelClose(accept_opener(l, again.id, &o, &cl)));
 	close(cl);
 	close(l);
 }

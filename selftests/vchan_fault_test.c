@@ -186,6 +186,28 @@ static int stray_nodes(void)
 	return n;
 }
 
+/*
+ * write() of buf with the n-th allocation failing: its length, or -1 with
+ * ENOMEM.  *hit: whether the failure was injected.
+ */
+static ssize_t write_armed(struct __test_metadata *_metadata, int nth, unsigned int n,
+			   int fd, const void *buf, size_t len, int *hit)
+{
+	ssize_t wr;
+	int err;
+
+	ASSERT_EQ(0, arm(nth, n));
+	wr = write(fd, buf, len);
+	err = errno;
+	*hit = injected(nth);
+	if (wr < 0) {
+		ASSERT_EQ(ENOMEM, err) TH_LOG("n=%u: %s", n, strerror(err));
+	} else {
+		ASSERT_EQ(len, wr);
+	}
+	return wr;
+}
+
 TEST_F(fault, create)
 {
 	unsigned int n;
@@ -255,7 +277,6 @@ TEST_F(fault, nonblock_write_behind)
 	unsigned int n;
 	int hit;
 	ssize_t wr;
-	int err;
 
 	vchan_fill(a, sizeof(a), 1, 0);
 	vchan_fill(b, sizeof(b), 2, 0);
@@ -264,15 +285,7 @@ TEST_F(fault, nonblock_write_behind)
 	ASSERT_EQ(0, vchan_set_nonblock(self->se, true));
 	SWEEP(n) {
 		ASSERT_EQ(sizeof(a), write(self->cl, a, sizeof(a)));
-		ASSERT_EQ(0, arm(self->nth, n));
-		wr = write(self->cl, b, sizeof(b));
-		err = errno;
-		hit = injected(self->nth);
-		if (wr < 0) {
-			ASSERT_EQ(ENOMEM, err) TH_LOG("n=%u: %s", n, strerror(err));
-		} else {
-			ASSERT_EQ(sizeof(b), wr);
-		}
+		wr = write_armed(_metadata, self->nth, n, self->cl, b, sizeof(b), &hit);
 		ASSERT_EQ(sizeof(a), read(self->se, buf, sizeof(buf)));
 		ASSERT_EQ(-1, vchan_check(buf, sizeof(a), 1, 0));
 		if (wr > 0) {
@@ -332,7 +345,7 @@ TEST_F(fault, blocking_write_queued)
 	unsigned int n, w = 0;
 	pthread_t t;
 	ssize_t wr;
-	int hit, err;
+	int hit;
 
 	vchan_fill(b, sizeof(b), 4, 0);
 	vchan_make_pair(_metadata, &self->chan, "inj", RING, 0);
@@ -340,16 +353,9 @@ TEST_F(fault, blocking_write_queued)
 	m.big = sizeof(b);
 	ASSERT_EQ(0, pthread_create(&t, NULL, log_reader, &m));
 	SWEEP(n) {
-		ASSERT_EQ(0, arm(self->nth, n));
-		wr = write(self->cl, b, sizeof(b));
-		err = errno;
-		hit = injected(self->nth);
-		if (wr < 0) {
-			ASSERT_EQ(ENOMEM, err) TH_LOG("n=%u: %s", n, strerror(err));
-		} else {
-			ASSERT_EQ(sizeof(b), wr);
+		wr = write_armed(_metadata, self->nth, n, self->cl, b, sizeof(b), &hit);
+		if (wr > 0)
 			want[w++] = 'B';
-		}
 		want[w++] = 'M';
 		ASSERT_EQ(1, write(self->cl, "m", 1));
 		if (!sweep_next(_metadata, &self->points, hit))

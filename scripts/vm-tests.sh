@@ -55,14 +55,11 @@ if [[ ${VCHAN_VM_KERNEL:-} = 6.12 ]]; then
 		--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 		--show-possibly-lost=no userlib/tests/vm_soak_test
 fi
-# The soak, 60 s, on the stock kernels only for now.  With all its threads
-# started at once (commit 6f4c0a5, reverted) it found a race not yet
-# understood: a queued request that never completes (seed 0x660dc40a9c02a
-# on debug: "channel 18 reader 0: 1 of 3 asynchronous requests never
-# completed"; seed 0x660dcb1a0555a on 6.1: "channel 1 writer 3: io_uring:
-# Timer expired"; 2 runs in 7).  As it is, its threads start one after the
-# other and the run is longer than asked (~118 s on 6.1, minutes on debug).
-if [[ ${VCHAN_VM_KERNEL-} != debug ]]; then
-	run stress selftests/vchan_stress_test
-fi
+# The soak (selftests/vchan_stress_test) is out of make check until the
+# race it found is fixed: a queued request that never completes, 1 run in
+# 3-4 with its threads started together (commit 6f4c0a5, reverted) and
+# seen once as it is (6.1, "channel 9 writer 3: io_uring: Timer expired").
+# Seeds 0x660dc40a9c02a (debug, a libaio read at the client end) and
+# 0x660dcb1a0555a (6.1, an io_uring write at the client end).  By hand:
+# tools/vm-run --kernel 6.1 -- selftests/vchan_stress_test
 exit $status

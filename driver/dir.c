@@ -29,6 +29,9 @@
  * Wake-ups follow fs/pipe.c: readers when the direction becomes readable
  * (and by a reader that leaves data behind), pollers for EPOLLOUT when it
  * becomes writable; always after the lock is dropped, as are completions.
+ * Unlike a pipe's, one locked section may both fill and drain the ring
+ * (requests are served by whoever holds the lock), so "becomes" is judged
+ * over the whole section: see dir_unlock().
  */
 #include <kunit/visibility.h>
 #include <linux/minmax.h>
@@ -42,14 +45,35 @@
 
 #define HDR VCHAN_MSG_OVERHEAD
 
+/* Under d->lock: the lockless checks are dir_readable() and dir_writable(). */
 static inline u32 ring_used(const struct vchan_dir *d)
 {
-	return READ_ONCE(d->head) - READ_ONCE(d->tail);
+	return d->head - d->tail;
 }
 
 static inline u32 ring_free(const struct vchan_dir *d)
 {
 	return d->size - ring_used(d);
+}
+
+/*
+ * The ring's indices move only through these, which note what the locked
+ * section did for dir_unlock(): put bytes in (filled) or took bytes out
+ * (drained: read, or a message taken back).
+ */
+static void set_head(struct vchan_dir *d, u32 head)
+{
+	if ((s32)(head - d->head) > 0)
+		d->filled = true;
+	else if (head != d->head)
+		d->drained = true;
+	WRITE_ONCE(d->head, head);
+}
+
+static void consume(struct vchan_dir *d, u32 n)
+{
+	WRITE_ONCE(d->tail, d->tail + n);
+	d->drained = true;
 }
 
 /* Copy between the ring at position @pos and an iterator or a buffer. */
@@ -123,7 +147,7 @@ static void ring_append(void *ctx, const void *src, u32 n)
 	struct vchan_dir *d = ctx;
 
 	ring_put(d, d->head, src, n);
-	WRITE_ONCE(d->head, d->head + n);
+	set_head(d, d->head + n);
 }
 
 int vchan_dir_init(struct vchan_dir *d, struct device *dev, u32 size)
@@ -162,18 +186,32 @@ void vchan_dir_free(struct vchan_dir *d)
 }
 EXPORT_SYMBOL_IF_KUNIT(vchan_dir_free);
 
-/* What pollers and sleepers look at, without the lock. */
+/*
+ * What pollers and sleepers look at, without the lock.  Each reads the two
+ * indices in the order that cannot make up a "no": the tail before the head
+ * for readable (the head is never behind a tail read earlier), the head
+ * before the tail for writable (a tail read later only shows more room).  A
+ * "no" that was true for a moment in the middle of a locked section gets its
+ * wake-up from dir_unlock().
+ */
 static bool dir_readable(struct vchan_dir *d)
 {
-	return ring_used(d) || READ_ONCE(d->direct);
+	u32 tail = READ_ONCE(d->tail);
+
+	return READ_ONCE(d->head) != tail || READ_ONCE(d->direct);
 }
 
 static bool dir_writable(struct vchan_dir *d)
 {
-	return !READ_ONCE(d->nwq) && ring_free(d) >= HDR && !READ_ONCE(d->rgone);
+	u32 head;
+
+	if (READ_ONCE(d->nwq) || READ_ONCE(d->rgone))
+		return false;
+	head = READ_ONCE(d->head);
+	return d->size - (head - READ_ONCE(d->tail)) >= HDR;
 }
 
-/* State before a change, to wake only on transitions. */
+/* State before a locked section, to wake only when needed. */
 struct dir_state {
 	bool readable;
 	bool writable;
@@ -185,24 +223,37 @@ static void dir_lock(struct vchan_dir *d, struct dir_state *st)
 	mutex_lock(&d->lock);
 	st->readable = dir_readable(d);
 	st->writable = dir_writable(d);
+	d->filled = false;
+	d->drained = false;
 	INIT_LIST_HEAD(&st->done);
 }
 
 /*
  * Drop the lock, wake who needs it, finish the requests that left the queues
- * (their asynchronous results are posted already).  @reader: the
- * caller consumed data, so another reader may want what is left.  After the
- * completions @d may be gone (the last reference to the file may go with
- * them), so they come last.
+ * (their asynchronous results are posted already).  After the completions
+ * @d may be gone (the last reference to the file may go with them), so they
+ * come last.
+ *
+ * Readers are woken when the direction ends the section readable and either
+ * was not readable at its start or bytes left the ring during it: another
+ * reader may want what is left, and a reader checking without the lock may
+ * have seen the ring empty half-way (a message taken back or read before the
+ * next one's length word went in).  Writers likewise when it ends writable
+ * and was not at the start, or bytes went in and came out during the section
+ * (a write that left no room, then an asynchronous read served in the same
+ * section): waking on the start-to-end change alone would leave such a
+ * sleeper asleep for good.
  */
-static void dir_unlock(struct vchan_dir *d, struct dir_state *st, bool reader)
+static void dir_unlock(struct vchan_dir *d, struct dir_state *st)
 {
 	bool readable = dir_readable(d), writable = dir_writable(d);
+	bool wake_r = readable && (!st->readable || d->drained);
+	bool wake_w = writable && (!st->writable || (d->filled && d->drained));
 
 	mutex_unlock(&d->lock);
-	if (readable && (!st->readable || reader))
+	if (wake_r)
 		wake_up_interruptible_sync_poll(&d->rwait, EPOLLIN | EPOLLRDNORM);
-	if (writable && !st->writable)
+	if (wake_w)
 		wake_up_interruptible_sync_poll(&d->wwait, EPOLLOUT | EPOLLWRNORM);
 	vchan_req_complete_all(&st->done);
 }
@@ -253,7 +304,7 @@ static bool retract(struct vchan_dir *d, struct vchan_req *r)
 		return true;
 	if ((s32)(d->tail - d->wr_start) > 0)
 		return false;	/* the reader has begun it */
-	WRITE_ONCE(d->head, d->wr_start);
+	set_head(d, d->wr_start);
 	WRITE_ONCE(d->wr_busy, false);
 	r->started = false;
 	return true;
@@ -350,9 +401,10 @@ static ssize_t read_chunk(struct vchan_dir *d, struct iov_iter *to,
 
 	if (r) {
 		got = vchan_req_to_iter(r, n, to);
+		d->drained = true;
 	} else {
 		got = ring_to_iter(d, d->tail, n, to);
-		WRITE_ONCE(d->tail, d->tail + got);
+		consume(d, got);
 	}
 	d->rd_left -= got;
 	d->queued_bytes -= got;
@@ -381,7 +433,7 @@ static ssize_t read_locked(struct vchan_dir *d, struct iov_iter *to,
 			if (d->wr_busy && d->tail == d->wr_start && d->rd_left &&
 			    wq_first(d)->left == d->rd_left)
 				WRITE_ONCE(d->direct, true);
-			WRITE_ONCE(d->tail, d->tail + HDR);
+			consume(d, HDR);
 		}
 		if (!d->rd_left && !pdu_chunk) {
 			end_read_msg(d);	/* plain reads skip empty messages */
@@ -429,6 +481,7 @@ static void enqueue(struct vchan_dir *d, struct vchan_req *r)
 	} else {
 		list_add_tail(&r->node, &d->wq);
 		WRITE_ONCE(d->nwq, d->nwq + 1);
+		d->filled = true;	/* not writable now */
 		d->queued_msgs++;
 		d->queued_bytes += r->len;
 	}
@@ -460,10 +513,10 @@ static ssize_t wait_write(struct vchan_dir *d, struct vchan_req *r)
 		r->kind = VCHAN_REQ_BEHIND;	/* our reference is the queue's now */
 		count_accepted(d, r->len);
 		ret = r->len;
-		dir_unlock(d, &st, false);
+		dir_unlock(d, &st);
 		return ret;
 	}
-	dir_unlock(d, &st, false);
+	dir_unlock(d, &st);
 	wait_for_completion(&r->done);	/* completed, or no memory to copy */
 out:
 	ret = r->res;
@@ -501,12 +554,12 @@ ssize_t vchan_dir_write(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter
 		ring_append(d, &hdr, HDR);
 		if (ring_from_iter(d, d->head, len, from) == len) {
 			ret = len;
-			WRITE_ONCE(d->head, d->head + len);
+			set_head(d, d->head + len);
 			d->queued_msgs++;
 			d->queued_bytes += len;
 			count_accepted(d, len);
 		} else {
-			WRITE_ONCE(d->head, start);
+			set_head(d, start);
 			ret = -EFAULT;
 		}
 	} else if ((iocb->ki_flags & IOCB_NOWAIT) ||
@@ -530,7 +583,7 @@ ssize_t vchan_dir_write(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter
 			count_accepted(d, len);
 	}
 	settle(d, &st.done);
-	dir_unlock(d, &st, false);
+	dir_unlock(d, &st);
 
 	/* Only a blocking writer's request is still ours: the rest may be gone. */
 	if (!r)
@@ -598,14 +651,14 @@ ssize_t vchan_dir_read(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter 
 			ret = -EIOCBQUEUED;
 			break;
 		}
-		dir_unlock(d, &st, false);
+		dir_unlock(d, &st);
 		if (wait_event_interruptible_exclusive(d->rwait,
 						       dir_readable(d) || READ_ONCE(d->wgone)))
 			return -ERESTARTSYS;
 		dir_lock(d, &st);
 	}
 	settle(d, &st.done);
-	dir_unlock(d, &st, ret > 0);
+	dir_unlock(d, &st);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(vchan_dir_read);
@@ -633,7 +686,7 @@ void vchan_dir_cancel(struct vchan_dir *d, struct vchan_req *r)
 		vchan_req_post(r);
 	}
 	settle(d, &st.done);
-	dir_unlock(d, &st, false);
+	dir_unlock(d, &st);
 }
 
 __poll_t vchan_dir_poll_in(struct vchan_dir *d)
@@ -695,12 +748,12 @@ void vchan_dir_purge(struct vchan_dir *d)
 		}
 		keep = d->head - to;
 		ring_move_back(d, from, to, keep);
-		WRITE_ONCE(d->head, from + keep);
+		set_head(d, from + keep);
 		if (d->wr_busy)
 			d->wr_start = from;
 	}
 	settle(d, &st.done);
-	dir_unlock(d, &st, false);
+	dir_unlock(d, &st);
 }
 EXPORT_SYMBOL_IF_KUNIT(vchan_dir_purge);
 
@@ -723,7 +776,7 @@ void vchan_dir_hangup(struct vchan_dir *d, bool writer, bool gone)
 			unqueue(d, r, -EPIPE, &st.done);
 	}
 	settle(d, &st.done);
-	dir_unlock(d, &st, false);
+	dir_unlock(d, &st);
 	if (gone) {
 		wake_up_interruptible_all(&d->rwait);
 		wake_up_interruptible_all(&d->wwait);

@@ -77,6 +77,10 @@ struct vchan_dir {
 	u32 rd_total;		/* its length */
 	u32 rd_left;		/* its payload bytes not yet read */
 
+	/* What the current locked section did to the ring: see dir_unlock(). */
+	bool filled;		/* bytes went in, or a write queued */
+	bool drained;		/* bytes were read or taken back */
+
 	bool wgone;		/* no writer: reads return 0 when empty */
 	bool rgone;		/* no reader: writes fail with EPIPE */
 

@@ -110,6 +110,13 @@ struct chan {
 static struct chan chans[NCHAN];
 static __u32 session;
 static atomic_bool stop_writers;
+/*
+ * Every thread and the test wait here before the run: threads that ran as
+ * soon as they were created starved the creation of the others (on 6.1 the
+ * last of the 192 started 41 s after the first; on the debug kernel over
+ * 5 minutes), so the run lasted far longer than asked.
+ */
+static pthread_barrier_t start_line;
 static atomic_bool failed;
 static pthread_mutex_t fail_lock = PTHREAD_MUTEX_INITIALIZER;
 static char fail_msg[512];
@@ -420,8 +427,10 @@ static void *writer_fn(void *p)
 	r = io_setup(BATCH_MAX, &ctx);
 	if (r || !arena || io_uring_queue_init(4, &ring, 0)) {
 		fail("writer setup: %s", strerror(r ? -r : errno));
+		pthread_barrier_wait(&start_line);
 		return NULL;
 	}
+	pthread_barrier_wait(&start_line);
 	while (!atomic_load(&stop_writers) && !atomic_load(&failed)) {
 		mode = next_rand(&w->rng) % M_COUNT;
 		w->calls[mode]++;
@@ -605,8 +614,10 @@ static void *reader_fn(void *p)
 	ret = io_setup(BATCH_MAX, &ctx);
 	if (ret || !bufs[BATCH_MAX - 1] || io_uring_queue_init(4, &ring, 0)) {
 		fail("reader setup: %s", strerror(ret ? -ret : errno));
+		pthread_barrier_wait(&start_line);
 		return NULL;
 	}
+	pthread_barrier_wait(&start_line);
 	while (!r->ended && !atomic_load(&failed)) {
 		mode = next_rand(&r->rng) % M_COUNT;
 		r->calls[mode]++;
@@ -668,6 +679,33 @@ static int join_drain(pthread_t t)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += DRAIN_MS / 1000;
 	return pthread_timedjoin_np(t, NULL, &ts);
+}
+
+/*
+ * After a failure: what each channel still holds, and the kernel's list of
+ * blocked tasks with their stacks (sysrq w, into the console log).
+ */
+static void report_stuck(void)
+{
+	struct vchan_info info;
+	int i, fd;
+
+	for (i = 0; i < NCHAN; i++) {
+		if (vchan_info(chans[i].cl, &info))
+			continue;
+		if (info.to_client.queued_msgs || info.to_session.queued_msgs)
+			ksft_print_msg("channel %d: queued to the client %llu messages (%llu bytes), to the session %llu (%llu bytes)\n",
+				       i, info.to_client.queued_msgs,
+				       info.to_client.queued_bytes,
+				       info.to_session.queued_msgs,
+				       info.to_session.queued_bytes);
+	}
+	fd = open("/proc/sysrq-trigger", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "w", 1) == 1)
+			ksft_print_msg("blocked tasks: in the kernel console log\n");
+		close(fd);
+	}
 }
 
 /* Writes the end marker of one direction (blocking). */
@@ -828,6 +866,8 @@ TEST_F_TIMEOUT(stress, mixed_soak, 900)
 	}
 	ASSERT_EQ(self->base + NCHAN, vchan_channels());
 
+	ASSERT_EQ(0, pthread_barrier_init(&start_line, NULL,
+					  NCHAN * (NREADERS + NWRITERS) + 1));
 	for (i = 0; i < NCHAN; i++) {
 		for (k = 0; k < NREADERS; k++)
 			ASSERT_EQ(0, pthread_create(&chans[i].r[k].t, NULL,
@@ -837,6 +877,7 @@ TEST_F_TIMEOUT(stress, mixed_soak, 900)
 						    writer_fn, &chans[i].w[k]));
 	}
 
+	pthread_barrier_wait(&start_line);
 	/* The run: its length is the point of the test, not an ordering. */
 	t0 = vchan_now_ms();
 	until = t0 + secs * 1000LL;
@@ -850,6 +891,7 @@ TEST_F_TIMEOUT(stress, mixed_soak, 900)
 		for (k = 0; k < NWRITERS; k++) {
 			ASSERT_EQ(0, join_drain(chans[i].w[k].t)) {
 				TH_LOG("channel %d writer %d hangs", i, k);
+				report_stuck();
 			}
 		}
 	}
@@ -863,10 +905,14 @@ TEST_F_TIMEOUT(stress, mixed_soak, 900)
 			ASSERT_EQ(0, join_drain(chans[i].r[k].t)) {
 				TH_LOG("channel %d reader %d hangs (%s)", i, k,
 				       fail_msg[0] ? fail_msg : "lost messages?");
+				report_stuck();
 			}
 		}
 	}
-	ASSERT_FALSE(atomic_load(&failed)) TH_LOG("%s", fail_msg);
+	ASSERT_FALSE(atomic_load(&failed)) {
+		TH_LOG("%s", fail_msg);
+		report_stuck();
+	}
 
 	for (i = 0; i < NCHAN; i++) {
 		struct chan *c = &chans[i];

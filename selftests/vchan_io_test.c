@@ -5,6 +5,8 @@
  */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <linux/userfaultfd.h>
 
 #include "vchan_util.h"
 
@@ -289,6 +291,65 @@ TEST_F(io, poll_wakes)
 	EXPECT_EQ(1, b.ret);
 	EXPECT_EQ(POLLIN, b.revents);
 	EXPECT_EQ(3, read(self->cl, buf, sizeof(buf)));
+}
+
+/*
+ * A poller that looked in the middle of another writer's locked section is
+ * woken at its end.  The writer's message fits, but the page it is copied
+ * from is missing (userfaultfd): the writer stops half-way, holding the
+ * direction's lock with its length word in the ring, which leaves less than
+ * a length word of room.  The poller sees "not writable" and sleeps.  The
+ * page then goes away, the copy fails with EFAULT and the length word is
+ * taken back: writable again, as it was before the section, and the
+ * poller must be woken although the section began and ended writable.
+ */
+TEST_F(io, pollout_woken_after_midway_no_room)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	size_t page = sysconf(_SC_PAGESIZE);
+	__u32 fill = 4096 - 2 * VCHAN_MSG_OVERHEAD - 2;
+	struct vchan_blocked w, p;
+	struct uffd_msg msg;
+	char *src, buf[8];
+	int uffd;
+
+	make_pair(_metadata, self, 4096, 0);
+	/* Room left: a length word and 2 bytes. */
+	ASSERT_EQ(0, vchan_write_pattern(self->se, fill, 1));
+	ASSERT_EQ(POLLOUT, vchan_poll(self->se, POLLOUT, 0));
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 && errno == ENOSYS)
+		SKIP(return, "this kernel has no userfaultfd (CONFIG_USERFAULTFD)");
+	ASSERT_LE(0, uffd) TH_LOG("userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	src = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, src);
+	reg.range.start = (unsigned long)src;
+	reg.range.len = page;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	vchan_start_blocked(_metadata, &w, VCHAN_CALL_WRITE, self->se, src, 2);
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_EQ((unsigned long)src, msg.arg.pagefault.address & ~(page - 1));
+
+	vchan_start_blocked(_metadata, &p, VCHAN_CALL_POLL_OUT, self->se, NULL, 0);
+	ASSERT_EQ(0, munmap(src, page));
+	close(uffd);	/* the writer's fault is retried and fails */
+	vchan_finish_blocked(_metadata, &w);
+	EXPECT_EQ(-1, w.ret);
+	EXPECT_EQ(EFAULT, w.err);
+	vchan_finish_blocked(_metadata, &p);
+	EXPECT_EQ(1, p.ret) TH_LOG("the poller was not woken");
+	EXPECT_EQ(POLLOUT, p.revents);
+
+	/* Nothing of the failed write; the channel goes on. */
+	ASSERT_EQ(0, vchan_read_pattern(self->cl, fill, 1));
+	ASSERT_EQ(2, write(self->se, "ok", 2));
+	ASSERT_EQ(2, read(self->cl, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "ok", 2));
 }
 
 /*

@@ -375,12 +375,15 @@ static inline int vchan_join(pthread_t t, void **ret)
 
 /*
  * A thread that makes one blocking call on fd: read() or write() of
- * buf/len, or poll(POLLIN) with the hang guard as its timeout.  Its body
+ * buf/len, or poll() for POLLIN or POLLOUT with the hang guard as its
+ * timeout.  Its body
  * reports the thread's tid through the eventfd 'ready' first, so that the
  * starter can wait until it sleeps (vchan_start_blocked() in
  * vchan_fixture.h).
  */
-enum vchan_call { VCHAN_CALL_READ, VCHAN_CALL_WRITE, VCHAN_CALL_POLL };
+enum vchan_call {
+	VCHAN_CALL_READ, VCHAN_CALL_WRITE, VCHAN_CALL_POLL, VCHAN_CALL_POLL_OUT
+};
 
 struct vchan_blocked {
 	enum vchan_call call;
@@ -403,8 +406,11 @@ static inline void *vchan_blocked_fn(void *p)
 	b->tid = gettid();
 	if (write(b->ready, &one, sizeof(one)) != sizeof(one))
 		return NULL;
-	if (b->call == VCHAN_CALL_POLL) {
-		struct pollfd p = { .fd = b->fd, .events = POLLIN };
+	if (b->call == VCHAN_CALL_POLL || b->call == VCHAN_CALL_POLL_OUT) {
+		struct pollfd p = {
+			.fd = b->fd,
+			.events = b->call == VCHAN_CALL_POLL ? POLLIN : POLLOUT,
+		};
 
 		b->ret = poll(&p, 1, VCHAN_HANG_MS);
 		b->revents = p.revents;

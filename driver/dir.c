@@ -7,7 +7,9 @@
  *     possibly, the length word of a message whose payload is elsewhere;
  *   - the write queue: requests (req.c) whose messages are not yet wholly in
  *     the ring: the pinned pages of a blocking or asynchronous writer, or the
- *     kernel's copy for a non-blocking one (write-behind).
+ *     kernel's copy for a non-blocking one (write-behind), or, for a
+ *     blocking writer's message that fits the ring, a streaming request
+ *     that holds its place while its writer copies it in.
  *
  * A write that fits in the ring while nothing is queued is copied in at once.
  * Otherwise it queues and settle() moves the queue forward whenever something
@@ -15,6 +17,16 @@
  * there is room for it ('started'), and its payload too if all of it fits.
  * A larger payload is copied by the reader straight from the writer's pages
  * once the reader reaches it: one copy, as with the writer's own buffer.
+ *
+ * A blocking write whose message would fit an empty ring beside its length
+ * word streams instead, as a pipe's writer does (stream_write()): no pages
+ * are pinned; once its request is the head of the queue the writer itself
+ * copies from its buffer what fits, sleeps on swait until the reader has
+ * made room, copies more, and returns once all of it is in.  The reader
+ * takes the message as it comes in.  settle() leaves a streaming request to
+ * its writer; whoever frees room or ends the request kicks the writer
+ * (stream_check(), kick_stream()).
+ *
  * Queued requests complete in order and never interleave; a started request
  * whose length word the reader has not consumed can still be taken back
  * (signal, io_cancel, purge), so nothing of it is ever delivered.
@@ -28,7 +40,8 @@
  *
  * Wake-ups follow fs/pipe.c: readers when the direction becomes readable
  * (and by a reader that leaves data behind), pollers for EPOLLOUT when it
- * becomes writable; always after the lock is dropped, as are completions.
+ * becomes writable, a streaming writer when it can go on; always after the
+ * lock is dropped, as are completions.
  * Unlike a pipe's, one locked section may both fill and drain the ring
  * (requests are served by whoever holds the lock), so "becomes" is judged
  * over the whole section: see dir_unlock().
@@ -110,6 +123,15 @@ static void ring_put(struct vchan_dir *d, u32 pos, const void *src, u32 n)
 	memcpy(d->buf, src + first, n - first);
 }
 
+static void ring_zero(struct vchan_dir *d, u32 pos, u32 n)
+{
+	u32 off = pos & (d->size - 1);
+	u32 first = min(n, d->size - off);
+
+	memset(d->buf + off, 0, first);
+	memset(d->buf, 0, n - first);
+}
+
 static void ring_get(struct vchan_dir *d, u32 pos, void *dst, u32 n)
 {
 	u32 off = pos & (d->size - 1);
@@ -156,6 +178,7 @@ int vchan_dir_init(struct vchan_dir *d, struct device *dev, u32 size)
 	mutex_init(&d->lock);
 	init_waitqueue_head(&d->rwait);
 	init_waitqueue_head(&d->wwait);
+	init_waitqueue_head(&d->swait);
 	INIT_LIST_HEAD(&d->wq);
 	INIT_LIST_HEAD(&d->rq);
 	d->size = size;
@@ -225,7 +248,52 @@ static void dir_lock(struct vchan_dir *d, struct dir_state *st)
 	st->writable = dir_writable(d);
 	d->filled = false;
 	d->drained = false;
+	d->kicked = false;
 	INIT_LIST_HEAD(&st->done);
+}
+
+static struct vchan_req *wq_first(struct vchan_dir *d)
+{
+	return list_first_entry_or_null(&d->wq, struct vchan_req, node);
+}
+
+/*
+ * Wake the writer of streaming request @r (it sleeps, or is about to, on
+ * d->swait until r->kick): its request ended, or it can move on.  The wake
+ * itself is done by dir_unlock(), which touches only @d: once the lock is
+ * dropped the writer may return and free @r.
+ */
+static void kick_stream(struct vchan_dir *d, struct vchan_req *r)
+{
+	if (!r->waiting)
+		return;
+	r->waiting = false;
+	WRITE_ONCE(r->kick, true);
+	d->kicked = true;
+}
+
+/*
+ * The room a streaming writer needs to go on: its length word and then all
+ * of the rest, or half the ring, whichever is less.  So a message of up to
+ * half the ring goes in whole, in one piece, and is read whole by a reader
+ * whose buffer holds it; a larger one goes in by halves of the ring, and a
+ * reader may get it in pieces.  Waiting for that much rather than for every
+ * freed byte saves context switches, as a pipe's writer waits for a free
+ * page.  It never waits for ever: whenever it waits, what is in the ring is
+ * readable, and an empty ring has all the room it asks for.
+ */
+static size_t stream_room(struct vchan_dir *d, struct vchan_req *r)
+{
+	return max_t(size_t, min_t(size_t, r->left, d->size / 2) +
+			     (r->started ? 0 : HDR), 1);
+}
+
+static void stream_check(struct vchan_dir *d)
+{
+	struct vchan_req *r = wq_first(d);
+
+	if (r && r->stream && r->waiting && ring_free(d) >= stream_room(d, r))
+		kick_stream(d, r);
 }
 
 /*
@@ -249,12 +317,17 @@ static void dir_unlock(struct vchan_dir *d, struct dir_state *st)
 	bool readable = dir_readable(d), writable = dir_writable(d);
 	bool wake_r = readable && (!st->readable || d->drained);
 	bool wake_w = writable && (!st->writable || (d->filled && d->drained));
+	bool wake_s;
 
+	stream_check(d);
+	wake_s = d->kicked;
 	mutex_unlock(&d->lock);
 	if (wake_r)
 		wake_up_interruptible_sync_poll(&d->rwait, EPOLLIN | EPOLLRDNORM);
 	if (wake_w)
 		wake_up_interruptible_sync_poll(&d->wwait, EPOLLOUT | EPOLLWRNORM);
+	if (wake_s)
+		wake_up_all(&d->swait);
 	vchan_req_complete_all(&st->done);
 }
 
@@ -268,7 +341,12 @@ static void count_accepted(struct vchan_dir *d, size_t len)
 static void unqueue(struct vchan_dir *d, struct vchan_req *r, ssize_t res,
 		    struct list_head *done)
 {
-	list_move_tail(&r->node, done);
+	if (r->stream) {
+		list_del_init(&r->node);	/* its writer's to free */
+		kick_stream(d, r);
+	} else {
+		list_move_tail(&r->node, done);
+	}
 	r->queued = false;
 	r->res = res;
 	if (r->kind == VCHAN_REQ_AIO)
@@ -290,14 +368,23 @@ static void unqueue(struct vchan_dir *d, struct vchan_req *r, ssize_t res,
 	if (res >= 0) {
 		if (r->kind != VCHAN_REQ_BEHIND)
 			count_accepted(d, r->len);
-	} else if (!r->started || r->left == r->len) {
-		/* Nothing of it was delivered. */
-		d->queued_msgs--;
+	} else {
+		/*
+		 * Every caller tried retract() first: not started, nothing of
+		 * it was delivered; else the reader has begun it and its rest
+		 * never comes (the reader is gone) or is in the ring already
+		 * (a streaming writer whose buffer faulted, left 0).
+		 */
+		if (!r->started)
+			d->queued_msgs--;
 		d->queued_bytes -= r->left;
 	}
 }
 
-/* Take back the length word of a started request nothing was read of. */
+/*
+ * Take back a started request nothing was read of: its length word and, for
+ * a streaming one, the part of its payload already in the ring.
+ */
 static bool retract(struct vchan_dir *d, struct vchan_req *r)
 {
 	if (!r->started)
@@ -307,12 +394,8 @@ static bool retract(struct vchan_dir *d, struct vchan_req *r)
 	set_head(d, d->wr_start);
 	WRITE_ONCE(d->wr_busy, false);
 	r->started = false;
+	r->left = r->len;
 	return true;
-}
-
-static struct vchan_req *wq_first(struct vchan_dir *d)
-{
-	return list_first_entry_or_null(&d->wq, struct vchan_req, node);
 }
 
 /*
@@ -346,6 +429,8 @@ static bool pump(struct vchan_dir *d, struct list_head *done)
 		}
 		if (!r->started && READ_ONCE(r->cancelled))
 			break;	/* its cancel work ends it */
+		if (r->stream)
+			break;	/* its writer moves it: stream_write() */
 		if (!r->started) {
 			u32 len = r->len;
 
@@ -431,7 +516,7 @@ static ssize_t read_locked(struct vchan_dir *d, struct iov_iter *to,
 			d->rd_busy = true;
 			/* The started request's payload is still in its pages? */
 			if (d->wr_busy && d->tail == d->wr_start && d->rd_left &&
-			    wq_first(d)->left == d->rd_left)
+			    !wq_first(d)->stream && wq_first(d)->left == d->rd_left)
 				WRITE_ONCE(d->direct, true);
 			consume(d, HDR);
 		}
@@ -524,6 +609,120 @@ out:
 	return ret;
 }
 
+/*
+ * Move as much of streaming request @r, the head of the queue, into the ring
+ * as there is room for: its length word first, then its payload from its
+ * writer's buffer @from.  Ends it once all of it is in.  If the buffer
+ * faults, the message is taken back if nothing of it was read; otherwise
+ * the reader has begun it, and, as a message is never cut, its rest is
+ * zeros and the write fails with EFAULT: only a writer that unmaps its own
+ * buffer during its write gets there (stream_or_pin() faulted it all in).
+ */
+static void stream_fill(struct vchan_dir *d, struct vchan_req *r,
+			struct iov_iter *from, struct list_head *done)
+{
+	size_t n, got;
+
+	if (ring_free(d) < stream_room(d, r))
+		return;
+	if (!r->started) {
+		u32 len = r->len;
+
+		d->wr_start = d->head;
+		ring_append(d, &len, HDR);
+		r->started = true;
+		WRITE_ONCE(d->wr_busy, true);
+	}
+	n = min_t(size_t, r->left, ring_free(d));
+	got = r->zero_fill ? 0 : ring_from_iter(d, d->head, n, from);
+	if (got != n) {
+		if (!r->zero_fill && retract(d, r)) {
+			unqueue(d, r, -EFAULT, done);
+			return;
+		}
+		r->zero_fill = true;
+		ring_zero(d, d->head + got, n - got);
+	}
+	set_head(d, d->head + n);
+	r->left -= n;
+	if (!r->left)
+		unqueue(d, r, r->zero_fill ? -EFAULT : r->len, done);
+}
+
+/*
+ * A blocking writer streams its queued message into the ring, as a pipe's
+ * writer does: once its request is the head of the queue it copies what
+ * fits, sleeps until the reader has made room (stream_check()), copies
+ * more, and so on.  The reader takes the message as it comes in.  Called
+ * with d->lock held and @r queued; unlocks.
+ *
+ * Interrupted before the reader took anything of it, the message is taken
+ * back (-ERESTARTSYS).  Once the reader has begun it, everything ahead of
+ * it in the ring has been read and nothing is behind it, so the rest fits
+ * (a streamed message fits an empty ring beside its length word): it is
+ * copied at once and write() returns the full length, without waiting and
+ * without a kernel copy.  The message is delivered whole or not at all.
+ */
+static ssize_t stream_write(struct vchan_dir *d, struct vchan_req *r,
+			    struct iov_iter *from, struct dir_state *st)
+{
+	bool intr = true;
+	ssize_t ret;
+	int err;
+
+	for (;;) {
+		if (r->queued && wq_first(d) == r)
+			stream_fill(d, r, from, &st->done);
+		if (!r->queued) {	/* all in, or ended by purge or hangup */
+			ret = r->res;
+			break;
+		}
+		r->waiting = true;
+		WRITE_ONCE(r->kick, false);
+		settle(d, &st->done);
+		dir_unlock(d, st);
+		err = 0;
+		if (intr)
+			err = wait_event_interruptible(d->swait, READ_ONCE(r->kick));
+		else
+			wait_event(d->swait, READ_ONCE(r->kick));
+		dir_lock(d, st);
+		r->waiting = false;
+		if (!err || !r->queued)
+			continue;
+		if (retract(d, r))
+			unqueue(d, r, -ERESTARTSYS, &st->done);
+		else
+			intr = false;	/* finishes now: see above */
+	}
+	settle(d, &st->done);
+	dir_unlock(d, st);
+	vchan_req_put(r);
+	return ret;
+}
+
+/*
+ * How a blocking writer's queued message travels.  One that fits an empty
+ * ring beside its length word streams (stream_write()): no page is pinned,
+ * the writer sleeps only while the ring is full and may run ahead of the
+ * reader by a ring's worth, and the message is never cut (see there).  A
+ * larger one can never be in the ring whole: streamed, it would go through
+ * the ring in pieces, two copies and a sleep on each side per ring's worth;
+ * instead its pages are pinned and the reader copies straight from them,
+ * one copy.  Measured with vbench (64 KiB ring, TCG): messages of the
+ * ring's size 1.6x faster pinned than streamed, 1 MiB ones 4x or more; at
+ * 1600 bytes both ways are alike, so the smaller ones stream.
+ */
+static int stream_or_pin(struct vchan_dir *d, struct vchan_req *r,
+			 struct iov_iter *from)
+{
+	if (r->len > d->size - HDR)
+		return vchan_req_pin(r, from);
+	r->stream = true;
+	/* A bad buffer fails here, before anything of it can be read. */
+	return fault_in_iov_iter_readable(from, r->len) ? -EFAULT : 0;
+}
+
 /**
  * vchan_dir_write - write one message
  * @d: the direction
@@ -571,8 +770,12 @@ ssize_t vchan_dir_write(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter
 				    aio ? VCHAN_REQ_AIO : VCHAN_REQ_SYNC, iocb, len);
 		if (!r)
 			ret = -ENOMEM;
+		else if (nonblock)
+			ret = vchan_req_copy(r, from);
+		else if (aio)
+			ret = vchan_req_pin(r, from);
 		else
-			ret = nonblock ? vchan_req_copy(r, from) : vchan_req_pin(r, from);
+			ret = stream_or_pin(d, r, from);
 		if (ret && r)
 			vchan_req_put(r);
 		if (ret)
@@ -582,6 +785,8 @@ ssize_t vchan_dir_write(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter
 		if (!ret && nonblock)
 			count_accepted(d, len);
 	}
+	if (r && r->stream)
+		return stream_write(d, r, from, &st);
 	settle(d, &st.done);
 	dir_unlock(d, &st);
 
@@ -772,8 +977,10 @@ void vchan_dir_hangup(struct vchan_dir *d, bool writer, bool gone)
 		WRITE_ONCE(d->wgone, gone);
 	} else {
 		WRITE_ONCE(d->rgone, gone);
-		list_for_each_entry_safe(r, tmp, &d->wq, node)
+		list_for_each_entry_safe(r, tmp, &d->wq, node) {
+			retract(d, r);	/* for the counters: no reader wants it */
 			unqueue(d, r, -EPIPE, &st.done);
+		}
 	}
 	settle(d, &st.done);
 	dir_unlock(d, &st);

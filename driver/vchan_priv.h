@@ -7,15 +7,19 @@
  * Each direction is a byte ring of a power-of-two size holding messages, each
  * a 4-byte length followed by the payload.  A message that is not in the
  * ring waits in the direction's write queue as a request (struct vchan_req)
- * carrying its pages; asynchronous (io_submit) reads that cannot complete at
- * once wait in the read queue with their pinned buffer.  See dir.c.
+ * carrying its pages, or, for a blocking writer streaming it, holding its
+ * place while the writer copies it in from its own buffer; asynchronous
+ * (io_submit) reads that cannot complete at once wait in the read queue with
+ * their pinned buffer.  See dir.c.
  *
  * Locking (outermost first):
  *   vchan_lock      (main.c) the channel registry, channel counts, and each
  *                   channel's session-end open state.
  *   dir->lock       everything in struct vchan_dir and the queued requests.
  *                   Held while copying to or from user memory and while
- *                   pinning pages, as pipe->mutex is.
+ *                   pinning pages, as pipe->mutex is: a streaming writer
+ *                   copies its message into the ring under it, and drops it
+ *                   only to sleep.
  *   aio ctx_lock    (fs/aio.c) taken by kiocb_set_cancel_fn() and ki_complete()
  *                   under dir->lock; the cancel callback, called under it,
  *                   takes no lock of ours.
@@ -24,7 +28,9 @@
  * completion ring in the order the requests end: posted after unlocking,
  * another thread's request completing at once could overtake it.  ki_complete
  * neither sleeps nor calls back into the driver.  Wake-ups, waking blocked
- * writers and freeing requests are done after dir->lock is dropped.  Wait
+ * writers and freeing requests are done after dir->lock is dropped; a
+ * streaming writer's request is its own, never touched by others once the
+ * lock is dropped (they only wake swait, and it frees the request).  Wait
  * conditions and poll read the ring indices and flags with READ_ONCE, as
  * fs/pipe.c does.
  */
@@ -50,6 +56,7 @@ struct vchan_dir {
 	struct mutex lock;		/* see "Locking" above */
 	wait_queue_head_t rwait;	/* blocking readers, pollers for EPOLLIN */
 	wait_queue_head_t wwait;	/* pollers for EPOLLOUT */
+	wait_queue_head_t swait;	/* streaming writers: see kick_stream() */
 
 	u8 *buf;
 	u32 size;		/* power of two */
@@ -80,6 +87,7 @@ struct vchan_dir {
 	/* What the current locked section did to the ring: see dir_unlock(). */
 	bool filled;		/* bytes went in, or a write queued */
 	bool drained;		/* bytes were read or taken back */
+	bool kicked;		/* a streaming writer was kicked: wake swait */
 
 	bool wgone;		/* no writer: reads return 0 when empty */
 	bool rgone;		/* no reader: writes fail with EPIPE */
@@ -91,7 +99,7 @@ struct vchan_dir {
 };
 
 enum vchan_req_kind {
-	VCHAN_REQ_SYNC,		/* a blocking write(): its caller waits on done */
+	VCHAN_REQ_SYNC,		/* a blocking write(): its caller waits on done, or streams */
 	VCHAN_REQ_AIO,		/* io_submit(): completes through ki_complete */
 	VCHAN_REQ_BEHIND,	/* the kernel's copy of a message already reported written */
 };
@@ -104,6 +112,16 @@ struct vchan_req {
 	bool queued;		/* on d->wq or d->rq; under d->lock */
 	bool started;		/* write: its length word is in the ring */
 	bool cancelled;		/* aio cancel asked for it; READ_ONCE */
+	/*
+	 * A streaming write (VCHAN_REQ_SYNC, no pages): its writer copies the
+	 * message into the ring itself, from its own buffer, as room appears;
+	 * it is never on a done list.  waiting: under d->lock, its writer
+	 * sleeps on d->swait until kick is set (READ_ONCE, by kick_stream()).
+	 */
+	bool stream;
+	bool waiting;
+	bool kick;
+	bool zero_fill;		/* stream: the writer's buffer faulted, the rest is zeros */
 	struct kiocb *iocb;	/* VCHAN_REQ_AIO */
 	refcount_t ref;
 	struct completion done;	/* VCHAN_REQ_SYNC */

@@ -945,4 +945,390 @@ TEST_F(io, read_mode_per_open_file)
 	expect_mode(_metadata, self->se, VCHAN_READ_STREAM, 0);
 }
 
+/*
+ * ---- streaming writes ----
+ *
+ * A blocking write whose message would fit an empty ring beside its length
+ * word, but does not fit now, is copied into the ring by its writer as room
+ * appears; the reader takes it as it comes in.  A larger one is read
+ * straight from the writer's pages.  Either way the reader reads parts of
+ * the message before write() returns.
+ */
+
+/*
+ * 'ring', a zero-length message first (plain reads skip it: the read that
+ * returns the first bytes of the big one is also the one that makes room),
+ * then a blocking write of 'len' that must wait; read it in 'chunk' pieces.
+ * 'in_ring': what the ring can hold of it before the reader makes room
+ * (0: it waits in the writer's pages).
+ */
+static void overlap(struct __test_metadata *_metadata, FIXTURE_DATA(io) *self,
+		    __u32 ring, size_t len, size_t chunk, size_t in_ring)
+{
+	uint8_t *got = vchan_alloc(len + 64);
+	struct vchan_dir_info tc, ts;
+	struct vchan_blocked b;
+	size_t off;
+	ssize_t n;
+
+	make_pair(_metadata, self, ring, 0);
+	ASSERT_NE(NULL, got);
+	ASSERT_EQ(0, write(self->se, got, 0));
+	start_blocked(_metadata, &b, self->se, true, len, 21);
+	/* Queued, not accepted: write() cannot return before a read. */
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, len, 2, 0, 1);
+	EXPECT_EQ(-2, b.ret);
+	if (in_ring) {
+		/* All the ring holds of it, and no more: it is streaming in. */
+		n = read(self->cl, got, len + 64);
+		ASSERT_EQ(in_ring, n) TH_LOG("%s", n < 0 ? strerror(errno) : "");
+		off = n;
+	} else {
+		n = read(self->cl, got, chunk);
+		ASSERT_EQ(chunk, n) TH_LOG("%s", n < 0 ? strerror(errno) : "");
+		off = n;
+	}
+	/* The rest in small reads, never past the end of the message. */
+	EXPECT_EQ(0, vchan_read_msg(self->cl, got + off, len - off, chunk, 64));
+	vchan_finish_blocked(_metadata, &b);
+	EXPECT_EQ(len, b.ret) TH_LOG("%s", strerror(b.err));
+	EXPECT_EQ(-1, vchan_check(got, len, 21, 0));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 0, 0, len, 2);
+	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
+	vchan_free(got, len + 64);
+	vchan_free(b.buf, len);
+}
+
+/* The largest message that streams: the ring less its length word. */
+TEST_F(io, stream_overlap_small_ring)
+{
+	/* The zero-length message's word and its own: 8 bytes short. */
+	overlap(_metadata, self, VCHAN_RING_MIN, VCHAN_RING_MIN - VCHAN_MSG_OVERHEAD,
+		100, VCHAN_RING_MIN - 2 * VCHAN_MSG_OVERHEAD);
+}
+
+TEST_F(io, stream_overlap_64k)
+{
+	overlap(_metadata, self, 65536, 65536 - VCHAN_MSG_OVERHEAD, 1000,
+		65536 - 2 * VCHAN_MSG_OVERHEAD);
+}
+
+/* A message as large as the ring comes from the writer's pages. */
+TEST_F(io, stream_overlap_64k_ring_size)
+{
+	overlap(_metadata, self, 65536, 65536, 1000, 0);
+}
+
+/*
+ * A thread that waits until the writer sleeps in write(), reads (if
+ * 'a_before') the 'a_len' bytes of message 'a_seed' that are ahead of the
+ * writer's and then 'first' bytes of the writer's message, and sends SIGUSR1
+ * to the writer ('kill_first': before those reads, racing with them).  Then, if 'done_fd' >= 0, it waits for the writer to say
+ * write() returned; if 'rest', it waits for the handler to have run and
+ * reads what is left: message 'a_seed' if not read yet, then the rest of
+ * the writer's into 'buf'.
+ */
+struct stream_killer {
+	pthread_t target;
+	pid_t target_tid;
+	int fd;
+	bool kill_first;
+	bool a_before;
+	size_t a_len;
+	uint32_t a_seed;
+	size_t first;
+	size_t len;		/* the writer's message */
+	uint32_t seed;
+	int done_fd;
+	bool rest;
+	/* results */
+	int err;
+	bool write_done_early;
+	uint8_t *buf;
+};
+
+static void *stream_killer_fn(void *p)
+{
+	struct stream_killer *k = p;
+	struct timespec pause = { 0, 1000000 };
+	long long deadline;
+	ssize_t n;
+
+	if (vchan_wait_sleeping(k->target_tid)) {
+		k->err = ETIMEDOUT;
+		return NULL;
+	}
+	if (k->kill_first)
+		pthread_kill(k->target, SIGUSR1);
+	if (k->a_before) {
+		k->err = -vchan_read_pattern(k->fd, k->a_len, k->a_seed);
+		if (k->err)
+			return NULL;
+	}
+	if (k->first) {
+		n = read(k->fd, k->buf, k->first);
+		if (n != (ssize_t)k->first) {
+			k->err = n < 0 ? errno : EPROTO;
+			return NULL;
+		}
+	}
+	if (!k->kill_first)
+		pthread_kill(k->target, SIGUSR1);
+	if (k->done_fd >= 0)
+		k->write_done_early =
+			vchan_poll(k->done_fd, POLLIN, VCHAN_HANG_MS) == POLLIN;
+	if (!k->rest)
+		return NULL;
+	deadline = vchan_now_ms() + VCHAN_HANG_MS;
+	while (!sig_count && vchan_now_ms() < deadline)
+		nanosleep(&pause, NULL);
+	if (!k->a_before) {
+		k->err = -vchan_read_pattern(k->fd, k->a_len, k->a_seed);
+		if (k->err)
+			return NULL;
+	}
+	k->err = -vchan_read_msg(k->fd, k->buf + k->first, k->len - k->first,
+				 k->len - k->first + 64, 64);
+	return NULL;
+}
+
+/*
+ * A signal before the reader took anything of a streaming message: EINTR,
+ * and what was in the ring of it is taken back.
+ */
+TEST_F(io, stream_eintr_before_read)
+{
+	size_t len = VCHAN_RING_MIN - VCHAN_MSG_OVERHEAD;
+	struct stream_killer k = { .target = pthread_self(), .target_tid = gettid(),
+				   .done_fd = -1 };
+	struct vchan_dir_info tc, ts;
+	uint8_t *buf = vchan_alloc(len);
+	pthread_t t;
+	ssize_t n;
+
+	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
+	k.fd = self->cl;
+	ASSERT_NE(NULL, buf);
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 100, 1));
+	vchan_fill(buf, len, 2, 0);
+	install(_metadata, 0);
+	ASSERT_EQ(0, pthread_create(&t, NULL, stream_killer_fn, &k));
+	n = write(self->se, buf, len);
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(EINTR, errno);
+	ASSERT_EQ(0, vchan_join(t, NULL));
+	EXPECT_EQ(0, k.err) TH_LOG("%s", strerror(k.err));
+	EXPECT_EQ(1, sig_count);
+
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 100, 1, 100, 1);
+	EXPECT_EQ(100, vchan_fionread(self->cl));
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, 100, 1));
+	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
+	EXPECT_EQ(0, vchan_fionread(self->cl));
+	/* The next message is the next the reader sees. */
+	EXPECT_EQ(0, vchan_write_pattern(self->se, len, 3));
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, len, 3));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 0, 0, 100 + len, 2);
+	vchan_free(buf, len);
+}
+
+/* With SA_RESTART it starts again and is delivered once. */
+TEST_F(io, stream_signal_restart_delivers_once)
+{
+	size_t len = VCHAN_RING_MIN - VCHAN_MSG_OVERHEAD;
+	struct stream_killer k = { .target = pthread_self(), .target_tid = gettid(),
+				   .a_len = 100, .a_seed = 1, .len = len,
+				   .done_fd = -1, .rest = true };
+	struct vchan_dir_info tc, ts;
+	uint8_t *buf = vchan_alloc(len);
+	pthread_t t;
+	ssize_t n;
+
+	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
+	k.fd = self->cl;
+	k.buf = vchan_alloc(len + 64);
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, k.buf);
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 100, 1));
+	vchan_fill(buf, len, 2, 0);
+	install(_metadata, SA_RESTART);
+	ASSERT_EQ(0, pthread_create(&t, NULL, stream_killer_fn, &k));
+	n = write(self->se, buf, len);
+	EXPECT_EQ(len, n) TH_LOG("write: %s", n < 0 ? strerror(errno) : "short");
+	ASSERT_EQ(0, vchan_join(t, NULL));
+	EXPECT_EQ(1, sig_count);
+	EXPECT_EQ(0, k.err) TH_LOG("reader: %s", strerror(k.err));
+	EXPECT_EQ(-1, vchan_check(k.buf, len, 2, 0));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 0, 0, 100 + len, 2);
+	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
+	vchan_free(buf, len);
+	vchan_free(k.buf, len + 64);
+}
+
+/*
+ * A signal racing with a reader that takes the message ahead and begins the
+ * streaming one: whichever wins, with SA_RESTART the write returns the full
+ * length and the message arrives whole, once.  Taken back before the reader
+ * got to it, it is written again; begun, its rest fits the ring (everything
+ * ahead of it was read) and the writer finishes without waiting.
+ */
+TEST_F_TIMEOUT(io, stream_signal_races_reader, 120)
+{
+	size_t len = VCHAN_RING_MIN - VCHAN_MSG_OVERHEAD;
+	struct vchan_dir_info tc, ts;
+	uint8_t *buf = vchan_alloc(len);
+	uint8_t *got = vchan_alloc(len + 64);
+	unsigned int i, rounds = 20;
+	pthread_t t;
+	ssize_t n;
+
+	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, got);
+	for (i = 0; i < rounds; i++) {
+		struct stream_killer k = {
+			.target = pthread_self(), .target_tid = gettid(),
+			.fd = self->cl, .kill_first = true, .a_before = true,
+			.a_len = 100, .a_seed = 2 * i, .first = 1, .len = len,
+			.seed = 2 * i + 1, .done_fd = -1, .rest = true, .buf = got,
+		};
+
+		EXPECT_EQ(0, vchan_write_pattern(self->se, 100, 2 * i));
+		vchan_fill(buf, len, 2 * i + 1, 0);
+		install(_metadata, SA_RESTART);
+		ASSERT_EQ(0, pthread_create(&t, NULL, stream_killer_fn, &k));
+		n = write(self->se, buf, len);
+		EXPECT_EQ(len, n) TH_LOG("write: %s", n < 0 ? strerror(errno) : "short");
+		ASSERT_EQ(0, vchan_join(t, NULL));
+		EXPECT_EQ(1, sig_count);
+		EXPECT_EQ(0, k.err) TH_LOG("reader: %s", strerror(k.err));
+		EXPECT_EQ(-1, vchan_check(got, len, 2 * i + 1, 0)) TH_LOG("round %u", i);
+		EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
+	}
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 0, 0, rounds * (100 + len), 2 * rounds);
+	vchan_free(buf, len);
+	vchan_free(got, len + 64);
+}
+
+/* The reader goes away: a streaming writer fails with EPIPE. */
+TEST_F(io, stream_reader_gone_epipe)
+{
+	size_t len = VCHAN_RING_MIN - VCHAN_MSG_OVERHEAD;
+	struct vchan_dir_info tc, ts;
+	struct vchan_blocked w;
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGPIPE);
+	ASSERT_EQ(0, pthread_sigmask(SIG_BLOCK, &block, NULL));
+	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 100, 1));
+	start_blocked(_metadata, &w, self->se, true, len, 2);
+	close(self->cl);
+	self->cl = -1;
+	vchan_finish_blocked(_metadata, &w);
+	EXPECT_EQ(-1, w.ret);
+	EXPECT_EQ(EPIPE, w.err);
+	/* Only the first message is left, never to be read. */
+	dir_infos(_metadata, self->se, &tc, &ts);
+	EXPECT_DIR(tc, 100, 1, 100, 1);
+	vchan_free(w.buf, len);
+}
+
+/*
+ * Purge takes a streaming message back while nothing of it was read: the
+ * writer gets ECANCELED.
+ */
+TEST_F(io, stream_purge_cancels)
+{
+	size_t len = VCHAN_RING_MIN - VCHAN_MSG_OVERHEAD;
+	struct vchan_dir_info tc, ts;
+	struct vchan_blocked w;
+
+	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 100, 1));
+	start_blocked(_metadata, &w, self->se, true, len, 2);
+	ASSERT_EQ(0, vchan_purge(self->cl, VCHAN_PURGE_TO_CLIENT));
+	vchan_finish_blocked(_metadata, &w);
+	EXPECT_EQ(-1, w.ret);
+	EXPECT_EQ(ECANCELED, w.err);
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 0, 0, 100, 1);
+	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 7, 3));
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, 7, 3));
+	vchan_free(w.buf, len);
+}
+
+/*
+ * While a writer streams, a non-blocking write gets EAGAIN, and a second
+ * blocking writer queues behind it: the messages arrive in order, whole.
+ */
+TEST_F(io, stream_order_nonblock_eagain)
+{
+	size_t len = VCHAN_RING_MIN - VCHAN_MSG_OVERHEAD;
+	struct vchan_dir_info tc, ts;
+	struct vchan_blocked w1, w2;
+	char c = 'x';
+
+	make_pair(_metadata, self, VCHAN_RING_MIN, VCHAN_F_SHARED);
+	self->se2 = vchan_open_se(&self->chan, O_NONBLOCK);
+	ASSERT_LE(0, self->se2) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 100, 1));
+	start_blocked(_metadata, &w1, self->se, true, len, 2);
+	start_blocked(_metadata, &w2, self->se, true, 3000, 3);
+	EXPECT_EQ(-1, write(self->se2, &c, 1));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, write(self->se2, &c, 0));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, vchan_poll(self->se2, POLLOUT, 0));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 100 + len + 3000, 3, 100, 1);
+
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, 100, 1));
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, len, 2));
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, 3000, 3));
+	vchan_finish_blocked(_metadata, &w1);
+	vchan_finish_blocked(_metadata, &w2);
+	EXPECT_EQ(len, w1.ret) TH_LOG("%s", strerror(w1.err));
+	EXPECT_EQ(3000, w2.ret) TH_LOG("%s", strerror(w2.err));
+	EXPECT_EQ(POLLOUT, vchan_poll(self->se2, POLLOUT, 0));
+	EXPECT_EQ(1, write(self->se2, &c, 1));
+	EXPECT_EQ(1, read(self->cl, &c, 1));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 0, 0, 100 + len + 3000 + 1, 4);
+	vchan_free(w1.buf, len);
+	vchan_free(w2.buf, 3000);
+}
+
+/* A bad buffer fails at once with nothing delivered, even streaming. */
+TEST_F(io, stream_efault)
+{
+	size_t len = VCHAN_RING_MIN - VCHAN_MSG_OVERHEAD;
+	long page = sysconf(_SC_PAGESIZE);
+	struct vchan_dir_info tc, ts;
+	uint8_t *map;
+
+	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, munmap(map + page, page));
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 100, 1));
+	/* Its first page is there, the rest is not. */
+	EXPECT_EQ(-1, write(self->se, map + page - 100, len));
+	EXPECT_EQ(EFAULT, errno);
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 100, 1, 100, 1);
+	EXPECT_EQ(0, vchan_read_pattern(self->cl, 100, 1));
+	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
+	munmap(map, page);
+}
+
 TEST_HARNESS_MAIN

@@ -20,12 +20,13 @@
  *
  * A blocking write whose message would fit an empty ring beside its length
  * word streams instead, as a pipe's writer does (stream_write()): no pages
- * are pinned; once its request is the head of the queue the writer itself
- * copies from its buffer what fits, sleeps on swait until the reader has
- * made room, copies more, and returns once all of it is in.  The reader
- * takes the message as it comes in.  settle() leaves a streaming request to
- * its writer; whoever frees room or ends the request kicks the writer
- * (stream_check(), kick_stream()).
+ * are pinned; the writer sleeps on swait until its request is the head of
+ * the queue and the ring has room for the whole message, then copies it in
+ * from its own buffer and returns.  settle() leaves a streaming request to
+ * its writer; whoever makes that room or ends the request kicks the writer
+ * (stream_check(), kick_stream()).  A message is put in the ring whole, never
+ * in pieces: a reader whose buffer holds it reads it whole (PDU readers with
+ * a chunk as large as the message rely on that).
  *
  * Queued requests complete in order and never interleave; a started request
  * whose length word the reader has not consumed can still be taken back
@@ -121,15 +122,6 @@ static void ring_put(struct vchan_dir *d, u32 pos, const void *src, u32 n)
 
 	memcpy(d->buf + off, src, first);
 	memcpy(d->buf, src + first, n - first);
-}
-
-static void ring_zero(struct vchan_dir *d, u32 pos, u32 n)
-{
-	u32 off = pos & (d->size - 1);
-	u32 first = min(n, d->size - off);
-
-	memset(d->buf + off, 0, first);
-	memset(d->buf, 0, n - first);
 }
 
 static void ring_get(struct vchan_dir *d, u32 pos, void *dst, u32 n)
@@ -273,26 +265,20 @@ static void kick_stream(struct vchan_dir *d, struct vchan_req *r)
 }
 
 /*
- * The room a streaming writer needs to go on: its length word and then all
- * of the rest, or half the ring, whichever is less.  So a message of up to
- * half the ring goes in whole, in one piece, and is read whole by a reader
- * whose buffer holds it; a larger one goes in by halves of the ring, and a
- * reader may get it in pieces.  Waiting for that much rather than for every
- * freed byte saves context switches, as a pipe's writer waits for a free
- * page.  It never waits for ever: whenever it waits, what is in the ring is
- * readable, and an empty ring has all the room it asks for.
+ * A streaming writer goes on once its request is the head of the queue and
+ * the ring has room for all of its message: the reader reads what is ahead
+ * of it, and an empty ring always has that room.
  */
-static size_t stream_room(struct vchan_dir *d, struct vchan_req *r)
+static bool stream_fits(struct vchan_dir *d, struct vchan_req *r)
 {
-	return max_t(size_t, min_t(size_t, r->left, d->size / 2) +
-			     (r->started ? 0 : HDR), 1);
+	return ring_free(d) >= HDR + r->len;
 }
 
 static void stream_check(struct vchan_dir *d)
 {
 	struct vchan_req *r = wq_first(d);
 
-	if (r && r->stream && r->waiting && ring_free(d) >= stream_room(d, r))
+	if (r && r->stream && r->waiting && stream_fits(d, r))
 		kick_stream(d, r);
 }
 
@@ -368,23 +354,14 @@ static void unqueue(struct vchan_dir *d, struct vchan_req *r, ssize_t res,
 	if (res >= 0) {
 		if (r->kind != VCHAN_REQ_BEHIND)
 			count_accepted(d, r->len);
-	} else {
-		/*
-		 * Every caller tried retract() first: not started, nothing of
-		 * it was delivered; else the reader has begun it and its rest
-		 * never comes (the reader is gone) or is in the ring already
-		 * (a streaming writer whose buffer faulted, left 0).
-		 */
-		if (!r->started)
-			d->queued_msgs--;
+	} else if (!r->started || r->left == r->len) {
+		/* Nothing of it was delivered. */
+		d->queued_msgs--;
 		d->queued_bytes -= r->left;
 	}
 }
 
-/*
- * Take back a started request nothing was read of: its length word and, for
- * a streaming one, the part of its payload already in the ring.
- */
+/* Take back the length word of a started request nothing was read of. */
 static bool retract(struct vchan_dir *d, struct vchan_req *r)
 {
 	if (!r->started)
@@ -394,7 +371,6 @@ static bool retract(struct vchan_dir *d, struct vchan_req *r)
 	set_head(d, d->wr_start);
 	WRITE_ONCE(d->wr_busy, false);
 	r->started = false;
-	r->left = r->len;
 	return true;
 }
 
@@ -516,7 +492,7 @@ static ssize_t read_locked(struct vchan_dir *d, struct iov_iter *to,
 			d->rd_busy = true;
 			/* The started request's payload is still in its pages? */
 			if (d->wr_busy && d->tail == d->wr_start && d->rd_left &&
-			    !wq_first(d)->stream && wq_first(d)->left == d->rd_left)
+			    wq_first(d)->left == d->rd_left)
 				WRITE_ONCE(d->direct, true);
 			consume(d, HDR);
 		}
@@ -610,70 +586,42 @@ out:
 }
 
 /*
- * Move as much of streaming request @r, the head of the queue, into the ring
- * as there is room for: its length word first, then its payload from its
- * writer's buffer @from.  Ends it once all of it is in.  If the buffer
- * faults, the message is taken back if nothing of it was read; otherwise
- * the reader has begun it, and, as a message is never cut, its rest is
- * zeros and the write fails with EFAULT: only a writer that unmaps its own
- * buffer during its write gets there (stream_or_pin() faulted it all in).
+ * Streaming request @r is the head of the queue and its message fits: its
+ * writer copies it in, from its buffer @from, as the fast path does.
  */
 static void stream_fill(struct vchan_dir *d, struct vchan_req *r,
 			struct iov_iter *from, struct list_head *done)
 {
-	size_t n, got;
+	u32 hdr = r->len, start = d->head;
 
-	if (ring_free(d) < stream_room(d, r))
+	ring_append(d, &hdr, HDR);
+	if (ring_from_iter(d, d->head, r->len, from) != r->len) {
+		set_head(d, start);	/* nothing of it was seen */
+		unqueue(d, r, -EFAULT, done);
 		return;
-	if (!r->started) {
-		u32 len = r->len;
-
-		d->wr_start = d->head;
-		ring_append(d, &len, HDR);
-		r->started = true;
-		WRITE_ONCE(d->wr_busy, true);
 	}
-	n = min_t(size_t, r->left, ring_free(d));
-	got = r->zero_fill ? 0 : ring_from_iter(d, d->head, n, from);
-	if (got != n) {
-		if (!r->zero_fill && retract(d, r)) {
-			unqueue(d, r, -EFAULT, done);
-			return;
-		}
-		r->zero_fill = true;
-		ring_zero(d, d->head + got, n - got);
-	}
-	set_head(d, d->head + n);
-	r->left -= n;
-	if (!r->left)
-		unqueue(d, r, r->zero_fill ? -EFAULT : r->len, done);
+	set_head(d, d->head + r->len);
+	r->left = 0;
+	unqueue(d, r, r->len, done);
 }
 
 /*
  * A blocking writer streams its queued message into the ring, as a pipe's
- * writer does: once its request is the head of the queue it copies what
- * fits, sleeps until the reader has made room (stream_check()), copies
- * more, and so on.  The reader takes the message as it comes in.  Called
- * with d->lock held and @r queued; unlocks.
- *
- * Interrupted before the reader took anything of it, the message is taken
- * back (-ERESTARTSYS).  Once the reader has begun it, everything ahead of
- * it in the ring has been read and nothing is behind it, so the rest fits
- * (a streamed message fits an empty ring beside its length word): it is
- * copied at once and write() returns the full length, without waiting and
- * without a kernel copy.  The message is delivered whole or not at all.
+ * writer does: it sleeps until its request is the head of the queue and
+ * the message fits (stream_check() kicks it), then copies it in and
+ * returns.  Called with d->lock held and @r queued; unlocks.  Interrupted,
+ * it takes its request back (-ERESTARTSYS): nothing of the message was in
+ * the ring.
  */
 static ssize_t stream_write(struct vchan_dir *d, struct vchan_req *r,
 			    struct iov_iter *from, struct dir_state *st)
 {
-	bool intr = true;
 	ssize_t ret;
-	int err;
 
 	for (;;) {
-		if (r->queued && wq_first(d) == r)
+		if (r->queued && wq_first(d) == r && stream_fits(d, r))
 			stream_fill(d, r, from, &st->done);
-		if (!r->queued) {	/* all in, or ended by purge or hangup */
+		if (!r->queued) {	/* in, or ended by purge or hangup */
 			ret = r->res;
 			break;
 		}
@@ -681,19 +629,11 @@ static ssize_t stream_write(struct vchan_dir *d, struct vchan_req *r,
 		WRITE_ONCE(r->kick, false);
 		settle(d, &st->done);
 		dir_unlock(d, st);
-		err = 0;
-		if (intr)
-			err = wait_event_interruptible(d->swait, READ_ONCE(r->kick));
-		else
-			wait_event(d->swait, READ_ONCE(r->kick));
+		ret = wait_event_interruptible(d->swait, READ_ONCE(r->kick));
 		dir_lock(d, st);
 		r->waiting = false;
-		if (!err || !r->queued)
-			continue;
-		if (retract(d, r))
+		if (ret && r->queued)
 			unqueue(d, r, -ERESTARTSYS, &st->done);
-		else
-			intr = false;	/* finishes now: see above */
 	}
 	settle(d, &st->done);
 	dir_unlock(d, st);
@@ -704,14 +644,12 @@ static ssize_t stream_write(struct vchan_dir *d, struct vchan_req *r,
 /*
  * How a blocking writer's queued message travels.  One that fits an empty
  * ring beside its length word streams (stream_write()): no page is pinned,
- * the writer sleeps only while the ring is full and may run ahead of the
- * reader by a ring's worth, and the message is never cut (see there).  A
- * larger one can never be in the ring whole: streamed, it would go through
- * the ring in pieces, two copies and a sleep on each side per ring's worth;
- * instead its pages are pinned and the reader copies straight from them,
- * one copy.  Measured with vbench (64 KiB ring, TCG): messages of the
- * ring's size 1.6x faster pinned than streamed, 1 MiB ones 4x or more; at
- * 1600 bytes both ways are alike, so the smaller ones stream.
+ * and the writer may run ahead of the reader by what the ring holds.  A
+ * larger one can never be in the ring whole: its pages are pinned and the
+ * reader copies straight from them, one copy, while the writer waits.
+ * (Streaming those in pieces through the ring was measured with vbench, 64
+ * KiB ring, TCG: messages of the ring's size 1.6x slower than pinned, 1 MiB
+ * ones 4x or more; and a reader would see a message in pieces.)
  */
 static int stream_or_pin(struct vchan_dir *d, struct vchan_req *r,
 			 struct iov_iter *from)
@@ -719,7 +657,7 @@ static int stream_or_pin(struct vchan_dir *d, struct vchan_req *r,
 	if (r->len > d->size - HDR)
 		return vchan_req_pin(r, from);
 	r->stream = true;
-	/* A bad buffer fails here, before anything of it can be read. */
+	/* A bad buffer fails now, as pinning it would, not once it fits. */
 	return fault_in_iov_iter_readable(from, r->len) ? -EFAULT : 0;
 }
 
@@ -977,10 +915,8 @@ void vchan_dir_hangup(struct vchan_dir *d, bool writer, bool gone)
 		WRITE_ONCE(d->wgone, gone);
 	} else {
 		WRITE_ONCE(d->rgone, gone);
-		list_for_each_entry_safe(r, tmp, &d->wq, node) {
-			retract(d, r);	/* for the counters: no reader wants it */
+		list_for_each_entry_safe(r, tmp, &d->wq, node)
 			unqueue(d, r, -EPIPE, &st.done);
-		}
 	}
 	settle(d, &st.done);
 	dir_unlock(d, &st);

@@ -8,7 +8,7 @@
  * a 4-byte length followed by the payload.  A message that is not in the
  * ring waits in the direction's write queue as a request (struct vchan_req)
  * carrying its pages, or, for a blocking writer streaming it, holding its
- * place while the writer copies it in from its own buffer; asynchronous
+ * place until the writer copies it in from its own buffer; asynchronous
  * (io_submit) reads that cannot complete at once wait in the read queue with
  * their pinned buffer.  See dir.c.
  *
@@ -17,9 +17,8 @@
  *                   channel's session-end open state.
  *   dir->lock       everything in struct vchan_dir and the queued requests.
  *                   Held while copying to or from user memory and while
- *                   pinning pages, as pipe->mutex is: a streaming writer
- *                   copies its message into the ring under it, and drops it
- *                   only to sleep.
+ *                   pinning pages, as pipe->mutex is (a streaming writer
+ *                   copies its message into the ring under it).
  *   aio ctx_lock    (fs/aio.c) taken by kiocb_set_cancel_fn() and ki_complete()
  *                   under dir->lock; the cancel callback, called under it,
  *                   takes no lock of ours.
@@ -114,14 +113,14 @@ struct vchan_req {
 	bool cancelled;		/* aio cancel asked for it; READ_ONCE */
 	/*
 	 * A streaming write (VCHAN_REQ_SYNC, no pages): its writer copies the
-	 * message into the ring itself, from its own buffer, as room appears;
-	 * it is never on a done list.  waiting: under d->lock, its writer
-	 * sleeps on d->swait until kick is set (READ_ONCE, by kick_stream()).
+	 * message into the ring itself, from its own buffer, once it fits; it
+	 * is never started nor on a done list.  waiting: under d->lock, its
+	 * writer sleeps on d->swait until kick is set (READ_ONCE, by
+	 * kick_stream()).
 	 */
 	bool stream;
 	bool waiting;
 	bool kick;
-	bool zero_fill;		/* stream: the writer's buffer faulted, the rest is zeros */
 	struct kiocb *iocb;	/* VCHAN_REQ_AIO */
 	refcount_t ref;
 	struct completion done;	/* VCHAN_REQ_SYNC */

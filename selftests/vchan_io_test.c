@@ -949,76 +949,108 @@ TEST_F(io, read_mode_per_open_file)
  * ---- streaming writes ----
  *
  * A blocking write whose message would fit an empty ring beside its length
- * word, but does not fit now, is copied into the ring by its writer as room
- * appears; the reader takes it as it comes in.  A larger one is read
- * straight from the writer's pages.  Either way the reader reads parts of
- * the message before write() returns.
+ * word, but does not fit now, waits until it does and is then copied in
+ * whole by its writer: a reader gets it whole.  A larger one is read
+ * straight from the writer's pages, while write() still waits.
  */
 
 /*
- * 'ring', a zero-length message first (plain reads skip it: the read that
- * returns the first bytes of the big one is also the one that makes room),
- * then a blocking write of 'len' that must wait; read it in 'chunk' pieces.
- * 'in_ring': what the ring can hold of it before the reader makes room
- * (0: it waits in the writer's pages).
+ * In a 'ring' holding message A of 'a_len' bytes, a blocking write of 'len'
+ * bytes waits until the reader has read A, then goes in whole: one PDU read
+ * with a chunk as large as the message gets all of it.
  */
-static void overlap(struct __test_metadata *_metadata, FIXTURE_DATA(io) *self,
-		    __u32 ring, size_t len, size_t chunk, size_t in_ring)
+static void stream_whole(struct __test_metadata *_metadata, FIXTURE_DATA(io) *self,
+			 __u32 ring, size_t a_len, size_t len)
 {
-	uint8_t *got = vchan_alloc(len + 64);
+	size_t hdr = sizeof(struct vchan_pdu_header);
+	uint8_t *got = vchan_alloc(hdr + len);
 	struct vchan_dir_info tc, ts;
 	struct vchan_blocked b;
-	size_t off;
 	ssize_t n;
 
 	make_pair(_metadata, self, ring, 0);
 	ASSERT_NE(NULL, got);
-	ASSERT_EQ(0, write(self->se, got, 0));
-	start_blocked(_metadata, &b, self->se, true, len, 21);
-	/* Queued, not accepted: write() cannot return before a read. */
+	ASSERT_EQ(0, vchan_set_mode(self->cl, VCHAN_READ_PDU, ring));
+	EXPECT_EQ(0, vchan_write_pattern(self->se, a_len, 1));
+	start_blocked(_metadata, &b, self->se, true, len, 2);
+	/* Queued, not accepted; nothing of it is readable yet. */
 	dir_infos(_metadata, self->cl, &tc, &ts);
-	EXPECT_DIR(tc, len, 2, 0, 1);
+	EXPECT_DIR(tc, a_len + len, 2, a_len, 1);
+	EXPECT_EQ(a_len, vchan_fionread(self->cl));
 	EXPECT_EQ(-2, b.ret);
-	if (in_ring) {
-		/* All the ring holds of it, and no more: it is streaming in. */
-		n = read(self->cl, got, len + 64);
-		ASSERT_EQ(in_ring, n) TH_LOG("%s", n < 0 ? strerror(errno) : "");
-		off = n;
-	} else {
-		n = read(self->cl, got, chunk);
-		ASSERT_EQ(chunk, n) TH_LOG("%s", n < 0 ? strerror(errno) : "");
-		off = n;
-	}
-	/* The rest in small reads, never past the end of the message. */
-	EXPECT_EQ(0, vchan_read_msg(self->cl, got + off, len - off, chunk, 64));
+
+	n = read(self->cl, got, hdr + len);
+	ASSERT_EQ(hdr + a_len, n) TH_LOG("%s", n < 0 ? strerror(errno) : "");
+	EXPECT_PDU(got, a_len, VCHAN_PDU_FIRST | VCHAN_PDU_LAST);
+	EXPECT_EQ(-1, vchan_check(got + hdr, a_len, 1, 0));
 	vchan_finish_blocked(_metadata, &b);
 	EXPECT_EQ(len, b.ret) TH_LOG("%s", strerror(b.err));
-	EXPECT_EQ(-1, vchan_check(got, len, 21, 0));
 	dir_infos(_metadata, self->cl, &tc, &ts);
-	EXPECT_DIR(tc, 0, 0, len, 2);
+	EXPECT_DIR(tc, len, 1, a_len + len, 2);
+
+	n = read(self->cl, got, hdr + len);
+	ASSERT_EQ(hdr + len, n) TH_LOG("%s", n < 0 ? strerror(errno) : "");
+	EXPECT_PDU(got, len, VCHAN_PDU_FIRST | VCHAN_PDU_LAST);
+	EXPECT_EQ(-1, vchan_check(got + hdr, len, 2, 0));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 0, 0, a_len + len, 2);
 	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
-	vchan_free(got, len + 64);
+	vchan_free(got, hdr + len);
 	vchan_free(b.buf, len);
 }
 
 /* The largest message that streams: the ring less its length word. */
-TEST_F(io, stream_overlap_small_ring)
+TEST_F(io, stream_whole_small_ring)
 {
-	/* The zero-length message's word and its own: 8 bytes short. */
-	overlap(_metadata, self, VCHAN_RING_MIN, VCHAN_RING_MIN - VCHAN_MSG_OVERHEAD,
-		100, VCHAN_RING_MIN - 2 * VCHAN_MSG_OVERHEAD);
+	stream_whole(_metadata, self, VCHAN_RING_MIN, 100,
+		     VCHAN_RING_MIN - VCHAN_MSG_OVERHEAD);
 }
 
-TEST_F(io, stream_overlap_64k)
+TEST_F(io, stream_whole_64k)
 {
-	overlap(_metadata, self, 65536, 65536 - VCHAN_MSG_OVERHEAD, 1000,
-		65536 - 2 * VCHAN_MSG_OVERHEAD);
+	stream_whole(_metadata, self, 65536, 60000, 65536 - VCHAN_MSG_OVERHEAD);
 }
 
-/* A message as large as the ring comes from the writer's pages. */
-TEST_F(io, stream_overlap_64k_ring_size)
+/* One just over half the ring, behind one just under half. */
+TEST_F(io, stream_whole_halves)
 {
-	overlap(_metadata, self, 65536, 65536, 1000, 0);
+	stream_whole(_metadata, self, 65536, 32000, 34000);
+}
+
+/*
+ * A blocking write as large as the ring (64 KiB) cannot be in it whole: the
+ * reader reads it in small pieces from the writer's pages while write()
+ * still waits, and write() returns once all of it is read.
+ */
+TEST_F(io, overlap_64k_ring_size)
+{
+	size_t len = 65536, chunk = 1000;
+	uint8_t *got = vchan_alloc(len + 64);
+	struct vchan_dir_info tc, ts;
+	struct vchan_blocked b;
+	ssize_t n;
+
+	make_pair(_metadata, self, 65536, 0);
+	ASSERT_NE(NULL, got);
+	start_blocked(_metadata, &b, self->se, true, len, 21);
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, len, 1, 0, 0);
+	EXPECT_EQ(len, vchan_fionread(self->cl));
+	n = read(self->cl, got, chunk);
+	ASSERT_EQ(chunk, n) TH_LOG("%s", n < 0 ? strerror(errno) : "");
+	/* Still waiting: the rest is in its pages only. */
+	EXPECT_EQ(len - chunk, vchan_fionread(self->cl));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, len - chunk, 1, 0, 0);
+	EXPECT_EQ(-2, b.ret);
+	EXPECT_EQ(0, vchan_read_msg(self->cl, got + chunk, len - chunk, chunk, 64));
+	vchan_finish_blocked(_metadata, &b);
+	EXPECT_EQ(len, b.ret) TH_LOG("%s", strerror(b.err));
+	EXPECT_EQ(-1, vchan_check(got, len, 21, 0));
+	dir_infos(_metadata, self->cl, &tc, &ts);
+	EXPECT_DIR(tc, 0, 0, len, 1);
+	vchan_free(got, len + 64);
+	vchan_free(b.buf, len);
 }
 
 /*
@@ -1094,10 +1126,7 @@ static void *stream_killer_fn(void *p)
 	return NULL;
 }
 
-/*
- * A signal before the reader took anything of a streaming message: EINTR,
- * and what was in the ring of it is taken back.
- */
+/* A signal while a streaming message waits: EINTR, nothing of it delivered. */
 TEST_F(io, stream_eintr_before_read)
 {
 	size_t len = VCHAN_RING_MIN - VCHAN_MSG_OVERHEAD;
@@ -1171,11 +1200,10 @@ TEST_F(io, stream_signal_restart_delivers_once)
 }
 
 /*
- * A signal racing with a reader that takes the message ahead and begins the
- * streaming one: whichever wins, with SA_RESTART the write returns the full
- * length and the message arrives whole, once.  Taken back before the reader
- * got to it, it is written again; begun, its rest fits the ring (everything
- * ahead of it was read) and the writer finishes without waiting.
+ * A signal racing with a reader that takes the message ahead of a streaming
+ * one, which then fits: whichever wins, with SA_RESTART the write returns
+ * the full length and the message arrives whole, once (taken back and
+ * written again, or in before the signal counted).
  */
 TEST_F_TIMEOUT(io, stream_signal_races_reader, 120)
 {

@@ -31,15 +31,15 @@
  *   interleave.  A message that fits in the ring while no other is queued is
  *   copied in at once.  Otherwise it queues, in order: a blocking write
  *   sleeps until its message is in the ring or read.  A message that fits
- *   an empty ring (with its VCHAN_MSG_OVERHEAD) is copied in by its writer
- *   as room appears, and the reader may read its first bytes before write()
- *   returns; a larger one is read straight from the writer's pages: one
- *   copy.  If a signal arrives before the reader has consumed any byte of
- *   the message, the write returns EINTR (or restarts, with SA_RESTART) and
- *   nothing of it is delivered; once the reader has begun consuming it, the
- *   write completes: the rest of the message is copied into the ring or a
- *   kernel buffer and delivered from there, and write() returns the full
- *   length.
+ *   an empty ring (with its VCHAN_MSG_OVERHEAD) is copied in whole by its
+ *   writer once there is room for it; a larger one is read straight from
+ *   the writer's pages (one copy), and the reader may read its first bytes
+ *   before write() returns.  If a signal arrives before the reader has
+ *   consumed any byte of the message, the write returns EINTR (or restarts,
+ *   with SA_RESTART) and nothing of it is delivered; once the reader has
+ *   begun consuming it, the write completes: the rest of the message is
+ *   copied into a kernel buffer and delivered from there, and write()
+ *   returns the full length.
  *
  *   A non-blocking write (O_NONBLOCK) fails with EAGAIN while another message
  *   is queued in that direction or when fewer than VCHAN_MSG_OVERHEAD bytes

@@ -52,7 +52,7 @@ void vc_waitq_wake_locked(struct vc_waitq *q)
 	struct vc_waiter *w;
 
 	for (w = q->head.next; w != &q->head; w = w->next)
-		pthread_cond_signal(&w->thread->cond);
+		vc_thread_wake_locked(w->thread);
 }
 
 void vc_deadline(struct timespec *ts, DWORD ms)
@@ -112,6 +112,8 @@ DWORD vc_wait_locked(struct vc_thread *self, struct vc_event **evs, DWORD n,
 	bool registered = false, expired = false;
 	DWORD i, ret;
 
+	/* Completions already on the ring may satisfy the wait at once. */
+	vc_aio_reap_if_any(true);
 	for (;;) {
 		if (n && vc_try_objects(evs, n, all, &ret))
 			break;
@@ -136,8 +138,10 @@ DWORD vc_wait_locked(struct vc_thread *self, struct vc_event **evs, DWORD n,
 				vc_deadline(&deadline, ms);
 			registered = true;
 		}
-		expired = !vc_cond_wait_until(self, ms == INFINITE ? NULL : &deadline);
+		expired = !vc_thread_sleep_locked(self, ms == INFINITE ? NULL :
+						  &deadline);
 	}
+	vc_thread_sleep_done_locked(self);
 	if (registered) {
 		for (i = 0; i < n; i++)
 			vc_waitq_del(&w[i]);

@@ -121,13 +121,16 @@ static void vc_req_finish(struct vc_req *req)
 		vc_object_put(&req->file->obj);
 		req->file = NULL;
 	}
+	pthread_mutex_lock(&vc_sync_lock);
+	/* Under the lock, with the event: whoever sees the request over (and
+	 * issues the next one on the same event, which resets it) must not
+	 * meet this completion's SetEvent afterwards. */
 	if (req->ov) {
 		req->ov->InternalHigh = bytes;
 		__atomic_store_n(&req->ov->Internal,
 				 (ULONG_PTR)vc_win_to_status(err),
 				 __ATOMIC_RELEASE);
 	}
-	pthread_mutex_lock(&vc_sync_lock);
 	switch (req->kind) {
 	case VC_REQ_SYNC:
 		req->done = true;
@@ -215,6 +218,11 @@ void vc_aio_reap_if_any(bool sync_locked)
 	vc_aio_reap();
 	if (sync_locked)
 		pthread_mutex_lock(&vc_sync_lock);
+}
+
+bool vc_aio_ring_empty(void)
+{
+	return vc_ring_empty(__atomic_load_n(&vc_ctx, __ATOMIC_ACQUIRE));
 }
 
 int vc_aio_efd(void)

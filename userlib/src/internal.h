@@ -281,6 +281,8 @@ void vc_aio_reap(void);
 /* vc_aio_reap() if the ring holds something; with vc_sync_lock held, it is
  * dropped around the reaping. */
 void vc_aio_reap_if_any(bool sync_locked);
+/* True if the ring holds no event (lockless, no system call). */
+bool vc_aio_ring_empty(void);
 /* The context's eventfd, or -1 before the context exists. */
 int vc_aio_efd(void);
 /* Requests submitted and not yet routed; of them VC_REQ_OVERLAPPED. */

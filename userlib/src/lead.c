@@ -45,6 +45,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +54,7 @@
 
 #define VC_GRACE_MIN_MS	10u
 #define VC_GRACE_MAX_MS	1280u
+#define VC_SPIN_DEFAULT	1000u
 
 enum vc_reaper_state {
 	VC_REAPER_IDLE,
@@ -130,6 +132,43 @@ static void vc_fds_wait(int efd, int kick_fd, const struct timespec *deadline)
 		vc_fd_drain(kick_fd);
 }
 
+/*
+ * Before sleeping, look at the ring for a little while: a completion due
+ * within a few microseconds is cheaper to wait for awake than through a
+ * sleep and a wake-up.  Only while requests are in flight (something may
+ * come); $VCHAN_SPIN sets the number of looks (0: never).
+ */
+static unsigned int vc_spin_limit(void)
+{
+	static unsigned int limit = ~0u;
+	unsigned int l = __atomic_load_n(&limit, __ATOMIC_RELAXED);
+	const char *s;
+
+	if (l == ~0u) {
+		s = getenv("VCHAN_SPIN");
+		l = s && *s ? (unsigned int)strtoul(s, NULL, 10) : VC_SPIN_DEFAULT;
+		__atomic_store_n(&limit, l, __ATOMIC_RELAXED);
+	}
+	return l;
+}
+
+static bool vc_spin(struct vc_thread *self)
+{
+	unsigned int i, n = vc_spin_limit();
+
+	if (!vc_aio_inflight())
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!vc_aio_ring_empty() ||
+		    __atomic_load_n(&self->woken, __ATOMIC_RELAXED))
+			return true;
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+	}
+	return false;
+}
+
 static bool vc_past(const struct timespec *deadline)
 {
 	struct timespec now;
@@ -147,7 +186,7 @@ void vc_thread_wake_locked(struct vc_thread *t)
 {
 	if (t->woken)
 		return;		/* a wake (and kick) is already on its way */
-	t->woken = true;
+	__atomic_store_n(&t->woken, true, __ATOMIC_RELAXED);
 	if (!t->polling)
 		pthread_cond_signal(&t->cond);
 	else if (t != vc_self)
@@ -204,7 +243,8 @@ bool vc_thread_sleep_locked(struct vc_thread *self,
 			break;
 		}
 		pthread_mutex_unlock(&vc_sync_lock);
-		vc_fds_wait(efd, self->kick_fd, deadline);
+		if (!vc_spin(self))
+			vc_fds_wait(efd, self->kick_fd, deadline);
 	}
 	self->polling = false;
 	return !expired;

@@ -225,6 +225,11 @@ bool vc_aio_ring_empty(void)
 	return vc_ring_empty(__atomic_load_n(&vc_ctx, __ATOMIC_ACQUIRE));
 }
 
+bool vc_aio_ring_readable(void)
+{
+	return vc_ring_readable(__atomic_load_n(&vc_ctx, __ATOMIC_ACQUIRE));
+}
+
 int vc_aio_efd(void)
 {
 	if (!__atomic_load_n(&vc_ctx, __ATOMIC_ACQUIRE))

@@ -180,6 +180,9 @@ int vc_reaper_start(int efd);
 void vc_lead_atfork_child(void);
 
 /* ---- ring.c: the completion ring in user space (vc_reap_lock held) ---- */
+/* True if ctx's ring can be read here (else vc_ring_take uses
+ * io_getevents and vc_ring_empty always says false). */
+bool vc_ring_readable(io_context_t ctx);
 /* True if ctx's ring holds no event (no system call). */
 bool vc_ring_empty(io_context_t ctx);
 /* Take up to max events off ctx's ring; returns how many. */
@@ -281,8 +284,11 @@ void vc_aio_reap(void);
 /* vc_aio_reap() if the ring holds something; with vc_sync_lock held, it is
  * dropped around the reaping. */
 void vc_aio_reap_if_any(bool sync_locked);
-/* True if the ring holds no event (lockless, no system call). */
+/* True if the ring holds no event (lockless, no system call); false
+ * also when it cannot tell (see vc_ring_readable). */
 bool vc_aio_ring_empty(void);
+/* True if the ring can be looked at in user space. */
+bool vc_aio_ring_readable(void);
 /* The context's eventfd, or -1 before the context exists. */
 int vc_aio_efd(void);
 /* Requests submitted and not yet routed; of them VC_REQ_OVERLAPPED. */

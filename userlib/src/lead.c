@@ -156,7 +156,7 @@ static bool vc_spin(struct vc_thread *self)
 {
 	unsigned int i, n = vc_spin_limit();
 
-	if (!vc_aio_inflight())
+	if (!vc_aio_inflight() || !vc_aio_ring_readable())
 		return false;
 	for (i = 0; i < n; i++) {
 		if (!vc_aio_ring_empty() ||

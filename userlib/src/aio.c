@@ -5,12 +5,21 @@
  * One context per process, created on first I/O with $VCHAN_AIO_EVENTS
  * events (default 4096; halved while io_setup() says EAGAIN because of
  * fs.aio-max-nr).  Every iocb carries IOCB_FLAG_RESFD with the context's
- * eventfd; a reaper thread sleeps in poll() on it and, under vc_reap_lock,
- * takes the events with io_getevents() and routes each to its request:
+ * eventfd.  Whoever reaps takes the events straight off the mmapped ring
+ * (ring.c, no system call) under vc_reap_lock, in ring order, and routes
+ * each to its request:
  *   VC_REQ_SYNC        marked done; the issuing thread (waiting) is woken;
  *   VC_REQ_OVERLAPPED  OVERLAPPED filled in, hEvent set, waiters woken;
  *   VC_REQ_EX          OVERLAPPED filled in, the request queued as an APC
  *                      to the issuing thread, whose alertable waits run it.
+ * Who reaps (lead.c): a thread sleeping in a wait, if one does (the
+ * "leader" polls the eventfd itself, so a thread doing WriteFileEx +
+ * SleepEx gets its completions without another thread being scheduled);
+ * otherwise the reaper thread, at once while VC_REQ_OVERLAPPED requests
+ * are in flight, within 10 ms for the rest.  Every wait, GetOverlappedResult
+ * and CancelIo also takes what is on the ring before it looks.
+ * vc_inflight / vc_unattended count the requests submitted and not yet
+ * routed (of them VC_REQ_OVERLAPPED) for the reaper's decisions.
  *
  * A submitter also reaps (under the same lock) right after io_submit():
  * a request that the kernel completed inside io_submit() has its event in

@@ -4,10 +4,13 @@
  * WaitForMultipleObjects(Ex) and GetOverlappedResult(Ex).
  *
  * Everything a wait can be satisfied by (event states, APC queues, request
- * states) is guarded by vc_sync_lock.  A waiting thread sleeps on its own
- * condition variable; whoever changes a state it waits for signals it: an
- * event wakes the waiters queued on it, an APC wakes its target thread, a
- * completed overlapped request wakes the waiters of vc_io_waitq.
+ * states) is guarded by vc_sync_lock.  A waiting thread sleeps through
+ * vc_thread_sleep_locked (lead.c): on its own condition variable, or, if no
+ * other thread does, in poll() on the aio eventfd, taking completions off
+ * the ring itself.  Whoever changes a state it waits for wakes it
+ * (vc_thread_wake_locked): an event wakes the waiters queued on it, an APC
+ * wakes its target thread, a completed overlapped request wakes the
+ * waiters of vc_io_waitq.
  *
  * Order of checks, as in the NT kernel: the objects first (a signalled
  * object satisfies the wait even if APCs are queued), then the thread's

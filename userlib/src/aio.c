@@ -5,12 +5,21 @@
  * One context per process, created on first I/O with $VCHAN_AIO_EVENTS
  * events (default 4096; halved while io_setup() says EAGAIN because of
  * fs.aio-max-nr).  Every iocb carries IOCB_FLAG_RESFD with the context's
- * eventfd; a reaper thread sleeps in poll() on it and, under vc_reap_lock,
- * takes the events with io_getevents() and routes each to its request:
+ * eventfd.  Whoever reaps takes the events straight off the mmapped ring
+ * (ring.c, no system call) under vc_reap_lock, in ring order, and routes
+ * each to its request:
  *   VC_REQ_SYNC        marked done; the issuing thread (waiting) is woken;
  *   VC_REQ_OVERLAPPED  OVERLAPPED filled in, hEvent set, waiters woken;
  *   VC_REQ_EX          OVERLAPPED filled in, the request queued as an APC
  *                      to the issuing thread, whose alertable waits run it.
+ * Who reaps (lead.c): a thread sleeping in a wait, if one does (the
+ * "leader" polls the eventfd itself, so a thread doing WriteFileEx +
+ * SleepEx gets its completions without another thread being scheduled);
+ * otherwise the reaper thread, at once while VC_REQ_OVERLAPPED requests
+ * are in flight, within 10 ms for the rest.  Every wait, GetOverlappedResult
+ * and CancelIo also takes what is on the ring before it looks.
+ * vc_inflight / vc_unattended count the requests submitted and not yet
+ * routed (of them VC_REQ_OVERLAPPED) for the reaper's decisions.
  *
  * A submitter also reaps (under the same lock) right after io_submit():
  * a request that the kernel completed inside io_submit() has its event in
@@ -20,8 +29,6 @@
  * only records its result.
  */
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -34,24 +41,12 @@
 #define VC_AIO_EVENTS_MAX	(1u << 20)
 #define VC_REAP_BATCH		64
 
-/* The head of the ring io_setup() maps at the context address. */
-struct vc_aio_ring {
-	unsigned int id;
-	unsigned int nr;
-	unsigned int head;
-	unsigned int tail;
-	unsigned int magic;
-	unsigned int compat_features;
-	unsigned int incompat_features;
-	unsigned int header_length;
-};
-
-#define VC_AIO_RING_MAGIC	0xa10a10a1u
-
 static pthread_mutex_t vc_aio_init_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t vc_reap_lock = PTHREAD_MUTEX_INITIALIZER;
 static io_context_t vc_ctx;		/* 0 until created */
 static int vc_efd = -1;
+static unsigned int vc_inflight;	/* atomic: submitted, not routed */
+static unsigned int vc_unattended;	/* atomic: of them VC_REQ_OVERLAPPED */
 
 static unsigned int vc_aio_events_wanted(void)
 {
@@ -135,17 +130,20 @@ static void vc_req_finish(struct vc_req *req)
 		vc_object_put(&req->file->obj);
 		req->file = NULL;
 	}
+	pthread_mutex_lock(&vc_sync_lock);
+	/* Under the lock, with the event: whoever sees the request over (and
+	 * issues the next one on the same event, which resets it) must not
+	 * meet this completion's SetEvent afterwards. */
 	if (req->ov) {
 		req->ov->InternalHigh = bytes;
 		__atomic_store_n(&req->ov->Internal,
 				 (ULONG_PTR)vc_win_to_status(err),
 				 __ATOMIC_RELEASE);
 	}
-	pthread_mutex_lock(&vc_sync_lock);
 	switch (req->kind) {
 	case VC_REQ_SYNC:
 		req->done = true;
-		pthread_cond_signal(&req->thread->cond);
+		vc_thread_wake_locked(req->thread);
 		pthread_mutex_unlock(&vc_sync_lock);
 		return;		/* the issuer frees it */
 	case VC_REQ_OVERLAPPED:
@@ -187,6 +185,9 @@ static void vc_aio_route(struct vc_req *req, long res)
 	pthread_mutex_lock(&req->file->lock);
 	vc_file_unlink_locked(req);
 	pthread_mutex_unlock(&req->file->lock);
+	if (req->kind == VC_REQ_OVERLAPPED)
+		__atomic_sub_fetch(&vc_unattended, 1, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&vc_inflight, 1, __ATOMIC_SEQ_CST);
 	req->res = res;
 	req->completed = true;
 	if (!req->submitting)
@@ -196,50 +197,69 @@ static void vc_aio_route(struct vc_req *req, long res)
 /* Take every event in the ring.  vc_reap_lock held. */
 static void vc_aio_reap_locked(void)
 {
-	const struct vc_aio_ring *ring = (const void *)vc_ctx;
 	struct io_event ev[VC_REAP_BATCH];
-	struct timespec zero = { 0, 0 };
-	int i, n;
+	unsigned int i, n;
 
-	for (;;) {
-		if (ring->magic == VC_AIO_RING_MAGIC &&
-		    __atomic_load_n(&ring->head, __ATOMIC_ACQUIRE) ==
-		    __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE))
-			return;		/* empty: no system call needed */
-		n = io_getevents(vc_ctx, 0, VC_REAP_BATCH, ev, &zero);
-		if (n <= 0)
-			return;
+	do {
+		n = vc_ring_take(vc_ctx, ev, VC_REAP_BATCH);
 		for (i = 0; i < n; i++)
 			vc_aio_route(ev[i].data, (long)ev[i].res);
-		if (n < VC_REAP_BATCH)
-			return;
-	}
+	} while (n == VC_REAP_BATCH);
 }
 
-static void *vc_reaper(void *arg)
+void vc_aio_reap(void)
 {
-	struct pollfd pfd = { .fd = (int)(intptr_t)arg, .events = POLLIN };
-	uint64_t cnt;
+	if (!__atomic_load_n(&vc_ctx, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&vc_reap_lock);
+	vc_aio_reap_locked();
+	pthread_mutex_unlock(&vc_reap_lock);
+}
 
-	for (;;) {
-		if (poll(&pfd, 1, -1) < 0)
-			continue;
-		if (read(pfd.fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-			continue;
-		pthread_mutex_lock(&vc_reap_lock);
-		vc_aio_reap_locked();
-		pthread_mutex_unlock(&vc_reap_lock);
-	}
-	return NULL;
+void vc_aio_reap_if_any(bool sync_locked)
+{
+	io_context_t ctx = __atomic_load_n(&vc_ctx, __ATOMIC_ACQUIRE);
+
+	if (!ctx || vc_ring_empty(ctx))
+		return;
+	if (sync_locked)
+		pthread_mutex_unlock(&vc_sync_lock);
+	vc_aio_reap();
+	if (sync_locked)
+		pthread_mutex_lock(&vc_sync_lock);
+}
+
+bool vc_aio_ring_empty(void)
+{
+	return vc_ring_empty(__atomic_load_n(&vc_ctx, __ATOMIC_ACQUIRE));
+}
+
+bool vc_aio_ring_readable(void)
+{
+	return vc_ring_readable(__atomic_load_n(&vc_ctx, __ATOMIC_ACQUIRE));
+}
+
+int vc_aio_efd(void)
+{
+	if (!__atomic_load_n(&vc_ctx, __ATOMIC_ACQUIRE))
+		return -1;
+	return vc_efd;
+}
+
+unsigned int vc_aio_inflight(void)
+{
+	return __atomic_load_n(&vc_inflight, __ATOMIC_SEQ_CST);
+}
+
+unsigned int vc_aio_unattended(void)
+{
+	return __atomic_load_n(&vc_unattended, __ATOMIC_SEQ_CST);
 }
 
 /* The context, created on first use.  0 with *err set on failure. */
 static io_context_t vc_aio_ctx(DWORD *err)
 {
 	io_context_t ctx = __atomic_load_n(&vc_ctx, __ATOMIC_ACQUIRE);
-	sigset_t all, old;
-	pthread_attr_t attr;
-	pthread_t tid;
 	unsigned int nr;
 	int efd, r;
 
@@ -265,21 +285,14 @@ static io_context_t vc_aio_ctx(DWORD *err)
 		ctx = 0;
 		goto out;
 	}
-	sigfillset(&all);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&tid, &attr, vc_reaper, (void *)(intptr_t)efd);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
-	if (r) {
+	vc_efd = efd;
+	if (vc_reaper_start(efd)) {
+		vc_efd = -1;
 		io_destroy(ctx);
 		close(efd);
 		ctx = 0;
 		goto out;
 	}
-	vc_efd = efd;
 	__atomic_store_n(&vc_ctx, ctx, __ATOMIC_RELEASE);
 out:
 	pthread_mutex_unlock(&vc_aio_init_lock);
@@ -344,6 +357,7 @@ DWORD vc_aio_submit(struct vc_req *req)
 	struct iocb *cbp = &req->cb;
 	DWORD err = 0;
 	io_context_t ctx = vc_aio_ctx(&err);
+	enum vc_req_kind kind;
 	int r, tries;
 
 	if (!ctx)
@@ -364,6 +378,10 @@ DWORD vc_aio_submit(struct vc_req *req)
 	req->linked = true;
 	pthread_mutex_unlock(&f->lock);
 
+	/* Counted before the kernel can complete it (routing uncounts). */
+	if (req->kind == VC_REQ_OVERLAPPED)
+		__atomic_add_fetch(&vc_unattended, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&vc_inflight, 1, __ATOMIC_SEQ_CST);
 	for (tries = 0;; tries++) {
 		r = io_submit(ctx, 1, &cbp);
 		if (r == 1)
@@ -383,6 +401,9 @@ DWORD vc_aio_submit(struct vc_req *req)
 		pthread_mutex_lock(&f->lock);
 		vc_file_unlink_locked(req);
 		pthread_mutex_unlock(&f->lock);
+		if (req->kind == VC_REQ_OVERLAPPED)
+			__atomic_sub_fetch(&vc_unattended, 1, __ATOMIC_SEQ_CST);
+		__atomic_sub_fetch(&vc_inflight, 1, __ATOMIC_SEQ_CST);
 		return vc_errno_to_win(r < 0 ? -r : EIO, VC_OP_SUBMIT);
 	}
 
@@ -393,9 +414,19 @@ DWORD vc_aio_submit(struct vc_req *req)
 		if (req->cancel)	/* CancelIo(Ex) came before io_submit */
 			vc_aio_cancel_locked(req);
 		pthread_mutex_unlock(&f->lock);
+		kind = req->kind;
 		req->submitting = false;
 		pthread_mutex_unlock(&vc_reap_lock);
-		return 0;	/* req may be gone by now */
+		/* req may be gone by now.  A synchronous request's issuer waits
+		 * for it (and so reaps); for the others make sure that someone
+		 * will, even if no thread waits. */
+		if (kind == VC_REQ_OVERLAPPED ||
+		    (kind == VC_REQ_EX && vc_reaper_idle())) {
+			pthread_mutex_lock(&vc_sync_lock);
+			vc_reaper_poke_locked(kind == VC_REQ_OVERLAPPED);
+			pthread_mutex_unlock(&vc_sync_lock);
+		}
+		return 0;
 	}
 	pthread_mutex_unlock(&vc_reap_lock);
 
@@ -416,11 +447,13 @@ bool vc_req_wait_sync(struct vc_req *req, DWORD ms)
 		vc_deadline(&deadline, ms);
 	pthread_mutex_lock(&vc_sync_lock);
 	while (!req->done) {
-		if (!vc_cond_wait_until(self, ms == INFINITE ? NULL : &deadline)) {
+		if (!vc_thread_sleep_locked(self, ms == INFINITE ? NULL :
+					    &deadline)) {
 			timed_out = !req->done;
 			break;
 		}
 	}
+	vc_thread_sleep_done_locked(self);
 	pthread_mutex_unlock(&vc_sync_lock);
 	if (!timed_out)
 		return false;
@@ -431,7 +464,8 @@ bool vc_req_wait_sync(struct vc_req *req, DWORD ms)
 	pthread_mutex_unlock(&req->file->lock);
 	pthread_mutex_lock(&vc_sync_lock);
 	while (!req->done)
-		vc_cond_wait_until(self, NULL);
+		vc_thread_sleep_locked(self, NULL);
+	vc_thread_sleep_done_locked(self);
 	pthread_mutex_unlock(&vc_sync_lock);
 	return true;
 }
@@ -461,11 +495,14 @@ static void vc_atfork_parent(void)
  */
 static void vc_atfork_child(void)
 {
-	vc_atfork_parent();
 	if (vc_efd >= 0)
 		close(vc_efd);
 	vc_efd = -1;
 	vc_ctx = 0;
+	vc_inflight = 0;
+	vc_unattended = 0;
+	vc_lead_atfork_child();
+	vc_atfork_parent();
 }
 
 __attribute__((constructor)) static void vc_aio_init(void)

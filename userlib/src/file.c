@@ -24,7 +24,15 @@ static void vc_file_last_handle(struct vc_object *o)
 	f->closed = true;
 	for (req = f->pending; req; req = req->next)
 		vc_aio_cancel_locked(req);
+	req = f->pending;
 	pthread_mutex_unlock(&f->lock);
+	if (req) {
+		/* Their ends close the fd: have them reaped even if no thread
+		 * waits. */
+		pthread_mutex_lock(&vc_sync_lock);
+		vc_reaper_poke_locked(false);
+		pthread_mutex_unlock(&vc_sync_lock);
+	}
 }
 
 static void vc_file_destroy(struct vc_object *o)
@@ -269,6 +277,7 @@ static BOOL vc_overlapped_result(HANDLE h, LPOVERLAPPED ov, LPDWORD count,
 	vc_object_put(o);
 	if (!ov || !count)
 		return vc_fail(ERROR_INVALID_PARAMETER);
+	vc_aio_reap_if_any(false);
 	if (!vc_ov_done(ov)) {
 		struct vc_thread *self;
 		DWORD r;
@@ -331,6 +340,7 @@ static BOOL vc_cancel(HANDLE h, bool own_thread, LPOVERLAPPED ov)
 			return vc_fail(ERROR_NOT_FOUND);  /* it issued nothing */
 		}
 	}
+	vc_aio_reap_if_any(false);	/* what is over is not pending */
 	n = vc_file_cancel(vc_file_of(o), self, ov);
 	vc_object_put(o);
 	return n ? TRUE : vc_fail(ERROR_NOT_FOUND);

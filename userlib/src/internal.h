@@ -3,7 +3,8 @@
  * libvchan internals shared by the source files.
  *
  * Locks, outermost first (never take an earlier one while holding a later):
- *   vc_reap_lock   (aio.c)    serialises io_getevents and completion routing
+ *   vc_reap_lock   (aio.c)    serialises taking events off the ring and
+ *                             routing them
  *   file->lock     (file.c)   a file's list of pending requests
  *   vc_sync_lock   (wait.c)   events, APC queues, waits, request states
  *   table lock     (handle.c) the handle table (a leaf)
@@ -101,9 +102,16 @@ struct vc_thread {
 	struct vc_apc *apc_head;	/* under vc_sync_lock */
 	struct vc_apc **apc_tail;
 	bool dead;			/* under vc_sync_lock */
+	/* lead.c, under vc_sync_lock */
+	bool woken;			/* vc_thread_wake_locked since it slept */
+	bool polling;			/* the leader: in poll() on the eventfd */
+	int kick_fd;			/* eventfd waking it in poll(), or -1 */
+	struct vc_thread *fnext, *fprev;	/* followers (sleeping) */
 	pid_t tid;
 };
 
+/* The calling thread's state, NULL if it has none yet. */
+extern __thread struct vc_thread *vc_self;
 /* The calling thread's state (created on first use); NULL on ENOMEM. */
 struct vc_thread *vc_thread_self(void);
 /* Queue apc to t and wake it; false if t has exited.  vc_sync_lock held. */
@@ -146,6 +154,40 @@ DWORD vc_wait_locked(struct vc_thread *self, struct vc_event **evs, DWORD n,
 /* A timed wait on self->cond; returns false once the deadline passed. */
 bool vc_cond_wait_until(struct vc_thread *self, const struct timespec *deadline);
 void vc_deadline(struct timespec *ts, DWORD ms);
+
+/* ---- lead.c: who reaps (the waiting threads, else the reaper) ---- */
+/* Wake t: it returns from vc_thread_sleep_locked.  vc_sync_lock held. */
+void vc_thread_wake_locked(struct vc_thread *t);
+/*
+ * Sleep until vc_thread_wake_locked(self) or the deadline (NULL: none),
+ * taking and routing completions meanwhile if no other thread does.
+ * vc_sync_lock held on entry and exit (dropped inside).  Returns false if
+ * the deadline passed without a wake.  The caller looks at its condition
+ * again after each return and calls vc_thread_sleep_done_locked once its
+ * wait is over.
+ */
+bool vc_thread_sleep_locked(struct vc_thread *self,
+			    const struct timespec *deadline);
+/* The wait of self is over: hand the reaping role on.  vc_sync_lock held. */
+void vc_thread_sleep_done_locked(struct vc_thread *self);
+/* Requests are in flight and nobody may be reaping: have the reaper watch
+ * (urgent: poll at once, for VC_REQ_OVERLAPPED).  vc_sync_lock held. */
+void vc_reaper_poke_locked(bool urgent);
+/* True if the reaper has nothing to watch (a lockless hint). */
+bool vc_reaper_idle(void);
+/* Start the reaper thread on the context's eventfd; 0 or an errno. */
+int vc_reaper_start(int efd);
+void vc_lead_atfork_child(void);
+
+/* ---- ring.c: the completion ring in user space (vc_reap_lock held) ---- */
+/* True if ctx's ring can be read here (else vc_ring_take uses
+ * io_getevents and vc_ring_empty always says false). */
+bool vc_ring_readable(io_context_t ctx);
+/* True if ctx's ring holds no event (no system call). */
+bool vc_ring_empty(io_context_t ctx);
+/* Take up to max events off ctx's ring; returns how many. */
+unsigned int vc_ring_take(io_context_t ctx, struct io_event *evs,
+			  unsigned int max);
 
 /* ---- event.c ---- */
 struct vc_event {
@@ -236,6 +278,22 @@ void vc_req_free(struct vc_req *req);
  * or failed at once with nothing queued; the caller frees it).
  */
 DWORD vc_aio_submit(struct vc_req *req);
+/* Take and route every completion on the ring (takes vc_reap_lock; call
+ * without file->lock and vc_sync_lock).  Costs no system call. */
+void vc_aio_reap(void);
+/* vc_aio_reap() if the ring holds something; with vc_sync_lock held, it is
+ * dropped around the reaping. */
+void vc_aio_reap_if_any(bool sync_locked);
+/* True if the ring holds no event (lockless, no system call); false
+ * also when it cannot tell (see vc_ring_readable). */
+bool vc_aio_ring_empty(void);
+/* True if the ring can be looked at in user space. */
+bool vc_aio_ring_readable(void);
+/* The context's eventfd, or -1 before the context exists. */
+int vc_aio_efd(void);
+/* Requests submitted and not yet routed; of them VC_REQ_OVERLAPPED. */
+unsigned int vc_aio_inflight(void);
+unsigned int vc_aio_unattended(void);
 /* Ask the kernel to cancel req (file->lock held, req linked). */
 void vc_aio_cancel_locked(struct vc_req *req);
 /* Wait for a VC_REQ_SYNC request; ms INFINITE or a timeout after which it

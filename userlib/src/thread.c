@@ -15,7 +15,7 @@
 
 static pthread_key_t vc_thread_key;
 static pthread_once_t vc_thread_once = PTHREAD_ONCE_INIT;
-static __thread struct vc_thread *vc_self;
+__thread struct vc_thread *vc_self;
 
 static void vc_apc_list_discard(struct vc_apc *a)
 {
@@ -35,11 +35,17 @@ static void vc_thread_exit(void *p)
 
 	pthread_mutex_lock(&vc_sync_lock);
 	t->dead = true;
+	/* Its requests still in flight are reaped by someone else. */
+	if (vc_aio_inflight())
+		vc_reaper_poke_locked(false);
 	list = t->apc_head;
 	t->apc_head = NULL;
 	t->apc_tail = &t->apc_head;
 	pthread_mutex_unlock(&vc_sync_lock);
 	vc_apc_list_discard(list);
+	if (t->kick_fd >= 0)
+		close(t->kick_fd);
+	t->kick_fd = -1;
 	vc_self = NULL;
 	vc_object_put(&t->obj);
 }
@@ -78,6 +84,7 @@ struct vc_thread *vc_thread_self(void)
 	}
 	pthread_condattr_destroy(&ca);
 	t->apc_tail = &t->apc_head;
+	t->kick_fd = -1;
 	t->tid = (pid_t)syscall(SYS_gettid);
 	if (pthread_setspecific(vc_thread_key, t)) {
 		vc_thread_destroy(&t->obj);
@@ -94,7 +101,7 @@ bool vc_thread_queue_apc_locked(struct vc_thread *t, struct vc_apc *apc)
 	apc->next = NULL;
 	*t->apc_tail = apc;
 	t->apc_tail = &apc->next;
-	pthread_cond_signal(&t->cond);
+	vc_thread_wake_locked(t);
 	return true;
 }
 

@@ -4,10 +4,13 @@
  * WaitForMultipleObjects(Ex) and GetOverlappedResult(Ex).
  *
  * Everything a wait can be satisfied by (event states, APC queues, request
- * states) is guarded by vc_sync_lock.  A waiting thread sleeps on its own
- * condition variable; whoever changes a state it waits for signals it: an
- * event wakes the waiters queued on it, an APC wakes its target thread, a
- * completed overlapped request wakes the waiters of vc_io_waitq.
+ * states) is guarded by vc_sync_lock.  A waiting thread sleeps through
+ * vc_thread_sleep_locked (lead.c): on its own condition variable, or, if no
+ * other thread does, in poll() on the aio eventfd, taking completions off
+ * the ring itself.  Whoever changes a state it waits for wakes it
+ * (vc_thread_wake_locked): an event wakes the waiters queued on it, an APC
+ * wakes its target thread, a completed overlapped request wakes the
+ * waiters of vc_io_waitq.
  *
  * Order of checks, as in the NT kernel: the objects first (a signalled
  * object satisfies the wait even if APCs are queued), then the thread's
@@ -52,7 +55,7 @@ void vc_waitq_wake_locked(struct vc_waitq *q)
 	struct vc_waiter *w;
 
 	for (w = q->head.next; w != &q->head; w = w->next)
-		pthread_cond_signal(&w->thread->cond);
+		vc_thread_wake_locked(w->thread);
 }
 
 void vc_deadline(struct timespec *ts, DWORD ms)
@@ -112,6 +115,8 @@ DWORD vc_wait_locked(struct vc_thread *self, struct vc_event **evs, DWORD n,
 	bool registered = false, expired = false;
 	DWORD i, ret;
 
+	/* Completions already on the ring may satisfy the wait at once. */
+	vc_aio_reap_if_any(true);
 	for (;;) {
 		if (n && vc_try_objects(evs, n, all, &ret))
 			break;
@@ -136,8 +141,10 @@ DWORD vc_wait_locked(struct vc_thread *self, struct vc_event **evs, DWORD n,
 				vc_deadline(&deadline, ms);
 			registered = true;
 		}
-		expired = !vc_cond_wait_until(self, ms == INFINITE ? NULL : &deadline);
+		expired = !vc_thread_sleep_locked(self, ms == INFINITE ? NULL :
+						  &deadline);
 	}
+	vc_thread_sleep_done_locked(self);
 	if (registered) {
 		for (i = 0; i < n; i++)
 			vc_waitq_del(&w[i]);

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1285,6 +1286,114 @@ static void t_sample_echo_program(void)
 	close(cl);
 }
 
+/* A thread sleeping in a non-alertable wait until 'stop' is set; while it
+ * sleeps it is the one taking completions off the ring. */
+struct bystander {
+	HANDLE stop;
+	DWORD ret;
+	int ndone;		/* routines run on it: must stay 0 */
+};
+
+static void *bystander_wait(void *arg)
+{
+	struct bystander *b = arg;
+
+	b->ret = WaitForSingleObject(b->stop, INFINITE);
+	b->ndone = ndone;
+	return NULL;
+}
+
+/* Rules 1, 2 with another thread reaping: the routine of a request it took
+ * off the ring is held for the issuing thread, runs only in that thread's
+ * alertable wait, once, with the OVERLAPPED filled in before. */
+static void t_routine_held_while_other_thread_reaps(void)
+{
+	int cl = make_channel("lead", 0);
+	HANDLE h = open_channel("lead"), fh = file_handle(h);
+	HANDLE other = CreateEventA(NULL, TRUE, FALSE, NULL);
+	struct bystander b = { CreateEventA(NULL, TRUE, FALSE, NULL), 0, -1 };
+	OVERLAPPED ov;
+	pthread_t t;
+	char buf[16];
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, bystander_wait, &b));
+	memset(&ov, 0, sizeof(ov));
+	ASSERT_EQ(TRUE, ReadFileEx(fh, buf, sizeof(buf), &ov, record));
+	client_write(cl, "reap", 4);
+	/* No wait of this thread: someone else takes the completion. */
+	while (!HasOverlappedIoCompleted(&ov))
+		sched_yield();
+	EXPECT_EQ(0, (DWORD)ov.Internal);
+	EXPECT_EQ(4, ov.InternalHigh);
+	EXPECT_EQ(0, ndone);
+	EXPECT_EQ(WAIT_TIMEOUT, WaitForSingleObject(other, 0));
+	EXPECT_EQ(WAIT_TIMEOUT, WaitForSingleObjectEx(other, 10, FALSE));
+	EXPECT_EQ(0, SleepEx(0, FALSE));
+	EXPECT_EQ(0, ndone);
+	EXPECT_EQ(WAIT_IO_COMPLETION, SleepEx(INFINITE, TRUE));
+	ASSERT_EQ(1, ndone);
+	EXPECT_EQ(gettid(), done[0].tid);
+	EXPECT_EQ((intptr_t)&ov, (intptr_t)done[0].ov);
+	EXPECT_EQ(0, done[0].err);
+	EXPECT_EQ(4, done[0].n);
+	EXPECT_MEM("reap", buf, 4);
+	EXPECT_EQ(0, SleepEx(0, TRUE));		/* once */
+	EXPECT_EQ(TRUE, SetEvent(b.stop));
+	pthread_join(t, NULL);
+	EXPECT_EQ(WAIT_OBJECT_0, b.ret);
+	EXPECT_EQ(1, b.ndone);			/* the one run here, none there */
+	CloseHandle(b.stop);
+	CloseHandle(other);
+	EXPECT_EQ(TRUE, WTSVirtualChannelClose(h));
+	close(cl);
+}
+
+/* Rules 5, 13 with no thread waiting in libvchan at all: the OVERLAPPED of
+ * a ReadFile and its hEvent are still filled in and set (by the reaper);
+ * so is the OVERLAPPED of a ReadFileEx (its routine still waits for an
+ * alertable wait). */
+static void t_completion_without_waiter(void)
+{
+	int cl = make_channel("nowait", 0);
+	HANDLE h = open_channel("nowait"), fh = file_handle(h);
+	HANDLE ev = CreateEventA(NULL, TRUE, FALSE, NULL);
+	OVERLAPPED ov, ovx;
+	char buf[16], bufx[16];
+	DWORD n = 0;
+
+	memset(&ov, 0, sizeof(ov));
+	ov.hEvent = ev;
+	SetLastError(0);
+	EXPECT_EQ(FALSE, ReadFile(fh, buf, sizeof(buf), NULL, &ov));
+	EXPECT_EQ(ERROR_IO_PENDING, GetLastError());
+	client_write(cl, "first", 5);
+	while (!HasOverlappedIoCompleted(&ov))
+		sched_yield();
+	EXPECT_EQ(0, (DWORD)ov.Internal);
+	EXPECT_EQ(5, ov.InternalHigh);
+	EXPECT_EQ(WAIT_OBJECT_0, WaitForSingleObject(ev, INFINITE));
+	EXPECT_EQ(TRUE, GetOverlappedResult(fh, &ov, &n, FALSE));
+	EXPECT_EQ(5, n);
+	EXPECT_MEM("first", buf, 5);
+
+	memset(&ovx, 0, sizeof(ovx));
+	ASSERT_EQ(TRUE, ReadFileEx(fh, bufx, sizeof(bufx), &ovx, record));
+	client_write(cl, "second", 6);
+	while (!HasOverlappedIoCompleted(&ovx))
+		sched_yield();
+	EXPECT_EQ(0, (DWORD)ovx.Internal);
+	EXPECT_EQ(6, ovx.InternalHigh);
+	EXPECT_EQ(0, ndone);
+	EXPECT_EQ(WAIT_IO_COMPLETION, SleepEx(INFINITE, TRUE));
+	ASSERT_EQ(1, ndone);
+	EXPECT_EQ(gettid(), done[0].tid);
+	EXPECT_EQ(6, done[0].n);
+	EXPECT_MEM("second", bufx, 6);
+	CloseHandle(ev);
+	EXPECT_EQ(TRUE, WTSVirtualChannelClose(h));
+	close(cl);
+}
+
 int main(void)
 {
 	static const struct tap_test tests[] = {
@@ -1307,6 +1416,8 @@ int main(void)
 		TAP_TEST(t_eight_thread_stress),
 		TAP_TEST(t_concurrent_wts_writes),
 		TAP_TEST(t_sample_echo_program),
+		TAP_TEST(t_routine_held_while_other_thread_reaps),
+		TAP_TEST(t_completion_without_waiter),
 	};
 
 	return tap_main(tests, TAP_COUNT(tests), 300);

@@ -813,30 +813,36 @@ TEST_F(io, purge_keeps_begun_message)
 	EXPECT_DIR(ts, 0, 0, 150, 2);
 }
 
-/* A message still being written is not cut. */
 /*
- * A blocking writer whose message the reader has not begun is a queued
- * write: purge ends it with ECANCELED and nothing of it is delivered.
+ * A blocking writer of @len bytes whose message the reader has not begun
+ * (pinned if larger than the ring, else streaming) is a queued write: purge
+ * ends it with ECANCELED and nothing of it is delivered.
  */
-TEST_F(io, purge_cancels_blocked_writer)
+static void purge_cancels_writer(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(io) *self, size_t len)
 {
 	struct vchan_dir_info tc, ts;
 	struct vchan_blocked b;
 
 	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
-	EXPECT_EQ(0, vchan_write_pattern(self->se, 5, 1));
-	start_blocked(_metadata, &b, self->se, true, BIG, 2);
+	EXPECT_EQ(0, vchan_write_pattern(self->se, 100, 1));
+	start_blocked(_metadata, &b, self->se, true, len, 2);
 	ASSERT_EQ(0, vchan_purge(self->cl, VCHAN_PURGE_TO_CLIENT));
 	vchan_finish_blocked(_metadata, &b);
 	EXPECT_EQ(-1, b.ret);
 	EXPECT_EQ(ECANCELED, b.err);
 	dir_infos(_metadata, self->cl, &tc, &ts);
-	EXPECT_DIR(tc, 0, 0, 5, 1);
+	EXPECT_DIR(tc, 0, 0, 100, 1);
 	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
 	/* The channel still works. */
 	EXPECT_EQ(0, vchan_write_pattern(self->se, 7, 3));
 	EXPECT_EQ(0, vchan_read_pattern(self->cl, 7, 3));
-	vchan_free(b.buf, BIG);
+	vchan_free(b.buf, len);
+}
+
+TEST_F(io, purge_cancels_blocked_writer)
+{
+	purge_cancels_writer(_metadata, self, BIG);
 }
 
 TEST_F(io, purge_invalid_einval)
@@ -1269,29 +1275,10 @@ TEST_F(io, stream_reader_gone_epipe)
 	vchan_free(w.buf, len);
 }
 
-/*
- * Purge takes a streaming message back while nothing of it was read: the
- * writer gets ECANCELED.
- */
+/* The same for a streaming message. */
 TEST_F(io, stream_purge_cancels)
 {
-	size_t len = VCHAN_RING_MIN - VCHAN_MSG_OVERHEAD;
-	struct vchan_dir_info tc, ts;
-	struct vchan_blocked w;
-
-	make_pair(_metadata, self, VCHAN_RING_MIN, 0);
-	EXPECT_EQ(0, vchan_write_pattern(self->se, 100, 1));
-	start_blocked(_metadata, &w, self->se, true, len, 2);
-	ASSERT_EQ(0, vchan_purge(self->cl, VCHAN_PURGE_TO_CLIENT));
-	vchan_finish_blocked(_metadata, &w);
-	EXPECT_EQ(-1, w.ret);
-	EXPECT_EQ(ECANCELED, w.err);
-	dir_infos(_metadata, self->cl, &tc, &ts);
-	EXPECT_DIR(tc, 0, 0, 100, 1);
-	EXPECT_EQ(0, vchan_poll(self->cl, POLLIN, 0));
-	EXPECT_EQ(0, vchan_write_pattern(self->se, 7, 3));
-	EXPECT_EQ(0, vchan_read_pattern(self->cl, 7, 3));
-	vchan_free(w.buf, len);
+	purge_cancels_writer(_metadata, self, VCHAN_RING_MIN - VCHAN_MSG_OVERHEAD);
 }
 
 /*

@@ -208,7 +208,12 @@ static BOOL vc_file_io(HANDLE h, void *buf, DWORD len, LPDWORD count,
 	if (ex)
 		return TRUE;
 	st = (DWORD)__atomic_load_n(&ov->Internal, __ATOMIC_ACQUIRE);
-	if (st == STATUS_PENDING)
+	/*
+	 * A cancel only ever ends a request that was pending (CancelIoEx on
+	 * another thread, racing with this call): report it pending, as it was
+	 * a moment ago; the OVERLAPPED and its event carry the abort.
+	 */
+	if (st == STATUS_PENDING || st == STATUS_CANCELLED)
 		return vc_fail(ERROR_IO_PENDING);
 	if (count)
 		*count = (DWORD)ov->InternalHigh;

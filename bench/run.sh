@@ -22,9 +22,18 @@ for k in "${kernels[@]}"; do
 	[[ $report_only == 0 ]] || break
 	echo "== bench: kernel $k" >&2
 	# slub_debug=-: vm-run turns slab debugging on for the tests; a
-	# benchmark measures the kernel as shipped.
+	# benchmark measures the kernel as shipped.  transparent_hugepage=never:
+	# under TCG a guest huge page makes QEMU flush its whole software TLB
+	# for any flush inside it, and the large-buffer figures of every
+	# transport swung 2-20x between runs (vchan-aio 64 KiB: 54-989 MB/s;
+	# steady without, and the peers faster too).  tsc=reliable: the guest
+	# finds its TCG vCPUs' TSCs unsynchronised and falls back to the HPET,
+	# whose every read exits to QEMU; every transport but vchan-aio reads
+	# the clock once per message, which then cost more than the message
+	# (64 B: the pipe 9 MB/s with the HPET, 27 with the TSC).  QEMU's TCG
+	# TSC is the host's, the same for every vCPU.
 	# shellcheck disable=SC2086
-	tools/vm-run --kernel "$k" --append 'slub_debug=-' -- \
+	tools/vm-run --kernel "$k" --append 'slub_debug=- transparent_hugepage=never tsc=reliable' -- \
 		bench/vbench --kernel "$k" --json "$out/$k.jsonl" ${VBENCH_ARGS:-} | tee "$out/$k.txt"
 done
 

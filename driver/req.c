@@ -109,19 +109,28 @@ out:
 /*
  * Give @r kernel pages holding the rest of its message, taken from @from or,
  * if @from is NULL, from its own pages: the writer may reuse its buffer.
+ *
+ * From @from (an O_NONBLOCK write, up to VCHAN_MSG_MAX) a failure is
+ * reported to the writer as ENOMEM with nothing sent, so the allocation
+ * gives up rather than invoke the OOM killer, as the ring's does.  From the
+ * request's own pages (a writer interrupted or cancelled, or exiting, once
+ * the reader has begun its message) the copy is what frees the writer from
+ * waiting for the reader: there it tries as hard as any allocation.
  */
 int vchan_req_copy(struct vchan_req *r, struct iov_iter *from)
 {
+	gfp_t gfp = from ? GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN :
+			   GFP_KERNEL_ACCOUNT;
 	size_t left = r->left, done = 0;
 	unsigned int nr = DIV_ROUND_UP(left, PAGE_SIZE), i;
-	struct bio_vec *bv = kvmalloc_array(nr, sizeof(*bv), GFP_KERNEL_ACCOUNT);
+	struct bio_vec *bv = kvmalloc_array(nr, sizeof(*bv), gfp);
 	struct iov_iter dst;
 	int ret = -ENOMEM;
 
 	if (!bv && nr)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++) {
-		bv[i].bv_page = alloc_page(GFP_KERNEL_ACCOUNT);
+		bv[i].bv_page = alloc_page(gfp);
 		if (!bv[i].bv_page)
 			goto free;
 		bv[i].bv_offset = 0;

@@ -14,7 +14,8 @@
  *  - A memory cgroup (v2, mounted if need be) with a small memory.max:
  *    creating channels with max_ring rings in it ends with ENOMEM, not the
  *    OOM killer; a channel outside it keeps its data and works; once the
- *    cgroup's channels are closed its memory is back below one ring.
+ *    cgroup's channels are closed its memory is back below one ring.  An
+ *    O_NONBLOCK write whose kernel copy is over the limit: ENOMEM likewise.
  *
  * max_channels and the aio queue bounds are tested in vchan_module_test.c
  * and vchan_aio_test.c, SIGKILL with queued aio in vchan_aio_test.c.
@@ -455,6 +456,66 @@ TEST_F(load, memcg_limit_enomem)
 	EXPECT_EQ(4, write(self->se, "post", 4));
 	EXPECT_EQ(4, read(self->cl, buf, sizeof(buf)));
 	EXPECT_EQ(0, rmdir(cg)) TH_LOG("%s", strerror(errno));
+}
+
+/*
+ * An O_NONBLOCK write of a message larger than the ring is copied into
+ * kernel memory charged to the writer's memory cgroup (write-behind).  Over
+ * the cgroup's memory.max it fails with ENOMEM: no OOM kill, nothing sent,
+ * and the channel goes on working.  The message is written from memory
+ * charged outside the cgroup, so only the kernel's copy counts against it.
+ */
+TEST_F(load, memcg_write_behind_enomem)
+{
+	size_t len = VCHAN_MSG_MAX;
+	int pipefd[2], status, res[2] = { -1, -1 };
+	char cg[64], buf[8];
+	const char *why;
+	char *msg;
+	pid_t pid;
+
+	why = cg_setup();
+	if (why)
+		SKIP(return, "%s", why);
+	msg = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, msg);
+	memset(msg, 'w', len);
+	snprintf(cg, sizeof(cg), CGROOT "/vchan-wb-%d", getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755)) TH_LOG("%s: %s", cg, strerror(errno));
+	ASSERT_EQ(0, cg_write(cg, "memory.max", "4194304"));
+	vchan_make_chan(_metadata, &self->chan, "wb", RING, 0);
+
+	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd = vchan_open_se(&self->chan, O_NONBLOCK);
+
+		if (fd >= 0 && !cg_write(cg, "cgroup.procs", "0")) {
+			res[0] = write(fd, msg, len);
+			res[1] = errno;
+		}
+		_exit(write(pipefd[1], res, sizeof(res)) != sizeof(res));
+	}
+	close(pipefd[1]);
+	status = wait_child(pid);
+	EXPECT_EQ(sizeof(res), read(pipefd[0], res, sizeof(res)));
+	close(pipefd[0]);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status %#x", status);
+	EXPECT_EQ(-1, res[0]);
+	EXPECT_EQ(ENOMEM, res[1]) TH_LOG("%s", strerror(res[1]));
+	EXPECT_EQ(0, cg_key(cg, "memory.events", "oom_kill"));
+	EXPECT_GT(1 << 20, cg_num(cg, "memory.current"));
+	EXPECT_EQ(0, rmdir(cg)) TH_LOG("%s", strerror(errno));
+	munmap(msg, len);
+
+	/* Nothing of it arrived; the next message does. */
+	self->se = vchan_open_se(&self->chan, 0);
+	ASSERT_LE(0, self->se) TH_LOG("open: %s", strerror(errno));
+	EXPECT_EQ(4, write(self->se, "next", 4));
+	EXPECT_EQ(4, read(self->cl, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "next", 4));
 }
 
 TEST_HARNESS_MAIN

@@ -45,8 +45,9 @@
  *   is queued in that direction or when fewer than VCHAN_MSG_OVERHEAD bytes
  *   of the ring are free; otherwise it succeeds at once: what does not fit
  *   in the ring is kept in a kernel buffer (charged to the writer's memory
- *   cgroup) until the reader makes room.  EPOLLOUT means exactly that a
- *   non-blocking write would be accepted.
+ *   cgroup) until the reader makes room; when that buffer cannot be had,
+ *   ENOMEM with nothing sent (never the OOM killer).  EPOLLOUT means exactly
+ *   that a non-blocking write would be accepted.
  *
  * Asynchronous I/O
  *   io_submit() reads and writes (IOCB_CMD_PREAD[V]/PWRITE[V]; offsets are

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vchan: allocation failures injected into the module's create, open, write
- * (immediate, write-behind, blocking with pinned pages) and aio paths.
+ * (immediate, write-behind, blocking with pinned pages) and aio paths, and
+ * into registering a dynamic-channel listener and accepting a request.
  *
  * Kernels with fault injection (the debug kernel: FAILSLAB, FAIL_PAGE_ALLOC,
  * their debugfs knobs) let a thread make the n-th allocation attempt of its
@@ -25,6 +26,7 @@
 #include "kselftest_harness.h"
 
 #include "vchan_fixture.h"
+#include "vchan_dyn.h"
 
 #define DBG		"/sys/kernel/debug"
 #define MAX_NTH		5000	/* far more allocations than any call here makes */
@@ -486,6 +488,77 @@ TEST_F(fault, aio_queued_read)
 	sweep_done(_metadata, n, self->points);
 	io_destroy(ctx);
 	round_trip(_metadata, self->cl, self->se);
+}
+
+/*
+ * VCHAN_IOC_LISTEN: failing, it leaves no listener (the session can be
+ * listened on again: no EBUSY) and no node; else the node is there while
+ * the listener fd is open.
+ */
+TEST_F(fault, listen)
+{
+	struct vchan_listen l = { .session = self->session, .mode = 0600 };
+	char path[64];
+	unsigned int n;
+	int lfd, err, hit;
+
+	dyn_path(path, sizeof(path), self->session);
+	SWEEP(n) {
+		ASSERT_EQ(0, arm(self->nth, n));
+		lfd = ioctl(self->ctl, VCHAN_IOC_LISTEN, &l);
+		err = errno;
+		hit = injected(self->nth);
+		if (lfd >= 0) {
+			ASSERT_EQ(0, access(path, F_OK)) TH_LOG("n=%u: %s", n, strerror(errno));
+			close(lfd);
+		} else {
+			ASSERT_EQ(ENOMEM, err) TH_LOG("n=%u: %s", n, strerror(err));
+		}
+		ASSERT_NE(0, access(path, F_OK)) TH_LOG("n=%u: %s is still there", n, path);
+		ASSERT_EQ(0, stray_nodes()) TH_LOG("n=%u", n);
+		if (!sweep_next(_metadata, &self->points, hit))
+			break;
+	}
+	sweep_done(_metadata, n, self->points);
+}
+
+/*
+ * VCHAN_IOC_DYN_ACCEPT: failing, the daemon and the waiting program both
+ * get ENOMEM and no channel is left; else the two ends talk.
+ */
+TEST_F(fault, dyn_accept)
+{
+	struct vchan_dyn_request req;
+	struct requester r;
+	unsigned int n;
+	int lfd, cl, err, hit;
+
+	lfd = listen_on(self->session, 0600);
+	ASSERT_LE(0, lfd) TH_LOG("%s", strerror(errno));
+	SWEEP(n) {
+		ASSERT_EQ(0, start_request(&r, self->session, "inj", 0, 0));
+		ASSERT_EQ(0, next_request(lfd, &req));
+		ASSERT_EQ(0, arm(self->nth, n));
+		cl = accept_req(lfd, req.id);
+		err = errno;
+		hit = injected(self->nth);
+		ASSERT_EQ(0, finish_request(&r));
+		if (cl >= 0) {
+			ASSERT_LE(0, r.ret) TH_LOG("n=%u: %s", n, strerror(r.err));
+			round_trip(_metadata, cl, r.ret);
+			close(r.ret);
+			close(cl);
+		} else {
+			ASSERT_EQ(ENOMEM, err) TH_LOG("n=%u: %s", n, strerror(err));
+			ASSERT_EQ(-1, r.ret);
+			ASSERT_EQ(ENOMEM, r.err) TH_LOG("n=%u: %s", n, strerror(r.err));
+		}
+		ASSERT_EQ(self->channels, vchan_channels()) TH_LOG("n=%u", n);
+		if (!sweep_next(_metadata, &self->points, hit))
+			break;
+	}
+	close(lfd);
+	sweep_done(_metadata, n, self->points);
 }
 
 TEST_HARNESS_MAIN

@@ -479,6 +479,8 @@ TEST_F(create, enospc_at_lowered_max_channels)
 	EXPECT_EQ(ENOSPC, errno);
 	EXPECT_FALSE(vchan_node_exists(self->session, "full"));
 	EXPECT_EQ(self->base + 2, vchan_channels());
+	if (fd >= 0)
+		close(fd);
 	if (a >= 0)
 		close(a);
 	fd = vchan_create(self->ctl, self->session, "full", 0, 4096);

@@ -148,12 +148,27 @@ static void ring_move_back(struct vchan_dir *d, u32 dst, u32 src, u32 n)
 	}
 }
 
+/* Length words: one fixed-size copy unless the word wraps. */
 static u32 ring_peek_len(struct vchan_dir *d, u32 pos)
 {
-	u32 len;
+	u32 off = pos & (d->size - 1), len;
 
-	ring_get(d, pos, &len, HDR);
+	if (likely(off <= d->size - HDR))
+		memcpy(&len, d->buf + off, HDR);
+	else
+		ring_get(d, pos, &len, HDR);
 	return len;
+}
+
+static void ring_append_len(struct vchan_dir *d, u32 len)
+{
+	u32 off = d->head & (d->size - 1);
+
+	if (likely(off <= d->size - HDR))
+		memcpy(d->buf + off, &len, HDR);
+	else
+		ring_put(d, d->head, &len, HDR);
+	set_head(d, d->head + HDR);
 }
 
 static void ring_append(void *ctx, const void *src, u32 n)
@@ -408,12 +423,10 @@ static bool pump(struct vchan_dir *d, struct list_head *done)
 		if (r->stream)
 			break;	/* its writer moves it: stream_write() */
 		if (!r->started) {
-			u32 len = r->len;
-
 			if (ring_free(d) < HDR)
 				break;
 			d->wr_start = d->head;
-			ring_append(d, &len, HDR);
+			ring_append_len(d, r->len);
 			r->started = true;
 			WRITE_ONCE(d->wr_busy, true);
 			progress = true;
@@ -592,9 +605,9 @@ out:
 static void stream_fill(struct vchan_dir *d, struct vchan_req *r,
 			struct iov_iter *from, struct list_head *done)
 {
-	u32 hdr = r->len, start = d->head;
+	u32 start = d->head;
 
-	ring_append(d, &hdr, HDR);
+	ring_append_len(d, r->len);
 	if (ring_from_iter(d, d->head, r->len, from) != r->len) {
 		set_head(d, start);	/* nothing of it was seen */
 		unqueue(d, r, -EFAULT, done);
@@ -686,9 +699,9 @@ ssize_t vchan_dir_write(struct vchan_dir *d, struct kiocb *iocb, struct iov_iter
 	if (d->rgone) {
 		ret = -EPIPE;
 	} else if (!d->nwq && ring_free(d) >= HDR + len) {
-		u32 hdr = len, start = d->head;
+		u32 start = d->head;
 
-		ring_append(d, &hdr, HDR);
+		ring_append_len(d, len);
 		if (ring_from_iter(d, d->head, len, from) == len) {
 			ret = len;
 			set_head(d, d->head + len);

@@ -6,6 +6,7 @@
  *          [--json FILE]
  *   vbench --only TRANSPORT:SIZE [--runs N] [--time SEC]
  *   vbench --only scale [--channels N]
+ *   vbench --pair SIZE
  *
  * For each message size (64 B, 1600 B, 64 KiB, 1 MiB) and transport, N runs
  * (5) of one writer process streaming messages for SEC seconds (0.25) to one
@@ -16,7 +17,9 @@
  * --json writes one JSON record per figure per line.  Run as root with the
  * module loaded: bench/run.sh does that in a VM per kernel.  --only runs
  * just one transport at one size and prints each run's MB/s (for profiling:
- * perf record -a -g -- bench/vbench --only vchan-aio:64).
+ * perf record -a -g -- bench/vbench --only vchan-aio:64).  --pair times
+ * one process writing and reading back SIZE-byte messages over each
+ * blocking transport (pair.c): the data path's cost, with little noise.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -280,6 +283,27 @@ static void channels(void)
 
 static unsigned int index_of(const char *name);
 
+/* --pair SIZE: ns per write+read pair in one process, blocking transports. */
+static int pair(size_t size)
+{
+	const struct transport *trs[NT];
+	unsigned int n = 0, pipe = 0;
+	double ns[NT];
+
+	for (unsigned int i = 0; i < NT; i++) {
+		if (transports[i].writer != sync_writer)
+			continue;
+		if (transports[i].kind == PIPE)
+			pipe = n;
+		trs[n++] = &transports[i];
+	}
+	pair_cost(trs, n, size, ns);
+	printf("%zu B, one process, fastest round: ns per write+read pair (x pipe)\n", size);
+	for (unsigned int i = 0; i < n; i++)
+		printf("%-15s %8.0f (%4.2fx)\n", trs[i]->name, ns[i], ns[i] / ns[pipe]);
+	return 0;
+}
+
 static void channels(void);
 
 /* --only TRANSPORT:SIZE, or --only scale */
@@ -351,9 +375,11 @@ int main(int argc, char **argv)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "pair", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *one = NULL;
+	const char *pair_size = NULL;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -364,6 +390,7 @@ int main(int argc, char **argv)
 		case 'c': opt.channels = atoi(optarg); break;
 		case 'k': opt.kernel = optarg; break;
 		case 'o': one = optarg; break;
+		case 'p': pair_size = optarg; break;
 		case 'j':
 			opt.json = fopen(optarg, "w");
 			if (!opt.json)
@@ -373,7 +400,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: vbench [--runs N] [--time SEC] [--rtt N] "
 				"[--channels N] [--kernel NAME] [--json FILE]\n"
 				"       vbench --only TRANSPORT:SIZE [--runs N] [--time SEC]\n"
-				"       vbench --only scale [--channels N]\n");
+				"       vbench --only scale [--channels N]\n"
+				"       vbench --pair SIZE\n");
 			return 2;
 		}
 	}
@@ -382,6 +410,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (one)
 		return only(one);
+	if (pair_size)
+		return pair(strtoul(pair_size, NULL, 0));
 	throughput();
 	latency();
 	channels();

@@ -49,6 +49,9 @@ struct transport {
 	void (*reader)(struct link *l, size_t size, char *bufs, struct tally *t);
 };
 
+/* pair.c */
+void pair_cost(const struct transport **trs, unsigned int ntr, size_t size, double *ns);
+
 /* util.c */
 double now(void);
 void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...);
